@@ -225,7 +225,7 @@ def off_diagonal_covariance(z: torch.Tensor) -> torch.Tensor:
 
 
 def correlation_penalty(z: torch.Tensor) -> torch.Tensor:
-    """Decorrelation loss ``(1/d) sum_{i != j} C_ij^2`` over the off-diagonal of :func:`correlation`.
+    """Decorrelation loss ``(1/d) sum_{i != j} C_ij^2`` over the off-diagonal of ``correlation``.
 
     Meant as a differentiable training loss (gradients stay finite even for zero-variance
     dimensions). It checks only the shape of ``z`` and, unlike the other metrics, never checks
@@ -370,4 +370,4 @@ def summary(z: torch.Tensor) -> dict[str, float]:
         "effective_rank",
         "off_diagonal_correlation",
     )
-    return dict(zip(keys, values))
+    return dict(zip(keys, values, strict=True))

@@ -36,7 +36,7 @@ class BiasPredictor(nn.Module):
 
 
 def directpred_weight(correlation: Tensor, eps: float = DIRECTPRED_EPS) -> Tensor:
-    """DirectPred's predictor ``U diag(sqrt(s / max s) + eps) U^T`` for a correlation (..., d, d)."""
+    """DirectPred's predictor ``U diag(sqrt(s / max s) + eps) U^T`` for correlations (..., d, d)."""
     s, u = torch.linalg.eigh(correlation)
     s = s.clamp_min(0)
     gains = (s / s.amax(-1, keepdim=True).clamp_min(1e-12)).sqrt() + eps

@@ -217,7 +217,7 @@ PRESETS: dict[str, Preset] = _presets()
 
 
 def preset(name: str) -> Recipe:
-    """The recipe of a named preset; an unknown name raises ``ValueError`` listing the valid ones."""
+    """The recipe of a named preset; an unknown name raises ``ValueError`` listing valid names."""
     try:
         return PRESETS[name].recipe
     except KeyError:

@@ -58,7 +58,7 @@ class Siamese(nn.Module):
         self.recipe = recipe
 
     def view(self, x: Tensor, eoa: list[Tensor] | None = None) -> ViewOutputs:
-        """One augmented view through the model (and the target branch, where the recipe has one)."""
+        """One augmented view through the model (and its target branch, if the recipe has one)."""
         z = self.encoder(x)
         p = self.predictor(z) if self.predictor is not None else None
         z_target = None

@@ -1,4 +1,4 @@
-"""The 16 claims of the paper (paper-notes §7), each run on the toy and judged by a written criterion.
+"""The 16 claims of the paper (paper-notes §7), each run on the toy, judged by a written criterion.
 
 ``python -m toy.claims [--seeds 0 1 2] [--steps N] [--out DIR] [--workers W]`` trains every
 experiment the claims need (the seeds of one recipe stacked in one model, experiments spread over
@@ -20,14 +20,13 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
-from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
+from collapse.criterion import COLLAPSED_STD_SCALED
 from collapse.gradients import anchor_gradient, infonce_parts, sphere_projection
 from collapse.metrics import normalize
-from collapse.criterion import COLLAPSED_STD_SCALED
 from collapse.recipe import Recipe, preset
 from toy.cli import Parser, output_dir, positive_int, seed, set_threads, write_json, write_text
 from toy.figures import claim_figures
@@ -379,9 +378,10 @@ CLAIMS: tuple[Claim, ...] = (
 )
 
 
-def run_all(seeds: tuple[int, ...], steps: int, workers: int, config: ToyConfig = ToyConfig(),
+def run_all(seeds: tuple[int, ...], steps: int, workers: int, config: ToyConfig | None = None,
             progress: bool = True) -> Results:
-    """Train every experiment (slowest first, over ``workers`` processes) and the analytic checks."""
+    """Train every experiment (slowest first, on ``workers`` processes); then the exact checks."""
+    config = config or ToyConfig()
     order = sorted(EXPERIMENTS.values(), key=lambda e: -e.cost)
     results: Results = {}
     bar = tqdm(total=len(order), desc="experiments", unit="run", disable=not progress,
