@@ -74,7 +74,8 @@ def test_bad_flags_give_one_line_and_status_2(args, named):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and named in lines[0], proc.stderr
+    assert len(lines) == 1, proc.stderr
+    assert named in lines[0]
     assert "Traceback" not in proc.stderr
 
 
@@ -84,5 +85,6 @@ def test_unwritable_out_is_refused(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "toy.claims", "--out", str(blocker / "sub")],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert "cannot write" in proc.stderr and "Traceback" not in proc.stderr
+    assert "cannot write" in proc.stderr
+    assert "Traceback" not in proc.stderr
     assert blocker.read_text() == "not a folder"
