@@ -12,6 +12,10 @@ the gradient the anchor receives before the projection onto the sphere. It split
 ``eta = o_e . o_A / |o_A|^2`` is the point where ``cos(o_e - eta o_A, o_A)`` crosses zero
 (Fig. 5a): SimSiam's o_e ~ -0.5 o_p means eta ~ -0.5.
 
+The target is held fixed: without stop-gradient the target branch also receives a gradient,
+which this anchor-side decomposition (the paper's) does not show. For ``objective='none'``
+(only the regulariser) it is the alignment gradient the recipe would have, not one it applies.
+
 For InfoNCE (§4) the closed form ``G = (1/tau)[Z_b - o - sum_i lambda_i r_i]`` is given by
 :func:`infonce_parts`: -o/tau de-centers, -sum(lambda r)/tau de-correlates.
 """

@@ -48,7 +48,8 @@ class Recipe:
             2021), or ``none`` (naive Siamese).
         placement: where ``h`` sits: ``online`` (SimSiam, -P_a.sg(Z_b)), ``both`` (symmetric
             predictor, -P_a.sg(P_b)), ``target`` (mirror, -Z_a.sg(P_b)) or ``inverse``
-            (-P_a.sg(g(P_b)) with a jointly trained inverse head g, paper Fig. 2).
+            (-P_a.sg(g(P_b)) with a jointly trained inverse head g, paper Fig. 2). In the mirror
+            layout h only ever sees detached inputs, so it keeps its initial weights.
         negatives: ``triplet`` (-Z_a.sg(Z_b - Z_n), §3) or ``infonce`` (temperature ``tau``, §4).
         tau: InfoNCE temperature (> 0).
         extra_gradient: gradient surgery, which part of the extra gradient G_e = o_e + r_e the

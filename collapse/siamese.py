@@ -76,6 +76,7 @@ class Siamese(nn.Module):
         """Loss per member for two views; ``eoa`` are K views of the same inputs (EOA target)."""
         if self.recipe.target == "eoa" and eoa is None:
             raise ValueError("recipe target='eoa' needs the K augmented views (eoa=...)")
+        eoa = eoa if self.recipe.target == "eoa" else None
         a, b = self.view(x_a, eoa), self.view(x_b, eoa)
         return siamese_loss(self.recipe, a, b), a, b
 

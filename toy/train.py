@@ -10,6 +10,7 @@ sync until the history is read. The app steps the same object, a few steps per f
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import asdict, dataclass
 
 import torch
@@ -60,8 +61,10 @@ class ToyConfig:
 class Simulation:
     """One recipe, several seeds, trained in lock-step on one thread."""
 
-    def __init__(self, recipe: Recipe, config: ToyConfig = ToyConfig(),
-                 seeds: tuple[int, ...] = (0,)) -> None:
+    def __init__(self, recipe: Recipe, config: ToyConfig | None = None,
+                 seeds: tuple[int, ...] = (0,), max_history: int | None = None) -> None:
+        """``max_history`` keeps only the last records (the app's memory stays flat)."""
+        config = config or ToyConfig()
         if not seeds:
             raise ValueError("seeds must name at least one seed")
         self.recipe, self.config, self.seeds = recipe, config, tuple(seeds)
@@ -82,7 +85,7 @@ class Simulation:
             [p for p in self.model.parameters() if p.requires_grad], lr=config.lr,
             momentum=config.momentum, weight_decay=config.weight_decay, foreach=True)
         self.steps = 0
-        self.history: list[dict[str, Tensor]] = []
+        self.history: deque[dict[str, Tensor]] = deque(maxlen=max_history)
         self._last: tuple[ViewOutputs, ViewOutputs] | None = None
         self._loss = torch.full((members,), float("nan"))
 

@@ -204,7 +204,7 @@ def test_leading_member_dims(fn):
 
 def test_alignment_leading_member_dims():
     z_a, z_b = _random(2, 4, 16, 5).unbind(0)
-    separate = torch.stack([metrics.alignment(a, b) for a, b in zip(z_a, z_b)])
+    separate = torch.stack([metrics.alignment(a, b) for a, b in zip(z_a, z_b, strict=True)])
     torch.testing.assert_close(metrics.alignment(z_a, z_b), separate)
 
 
