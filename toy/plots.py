@@ -33,6 +33,13 @@ def _save(fig: Figure, path: str | os.PathLike[str]) -> None:
     fig.clear()
 
 
+def principal_plane(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The top two right-singular vectors of the unit vectors ``u`` (N, d) and their share of
+    ``|Z|^2``: an *uncentred* PCA, so a dominant center ``o`` keeps its length in the view."""
+    _, sigma, vh = np.linalg.svd(u, full_matrices=False)
+    return vh[:2], (sigma**2 / (sigma**2).sum())[:2]
+
+
 def plot_representations(z: Tensor, labels: Tensor | None, path: str | os.PathLike[str],
                          title: str) -> None:
     """Scatter of the unit vectors ``Z = z/|z|`` of ``z`` (N, d), coloured by ``labels`` (N,).
@@ -90,9 +97,8 @@ def plot_representations(z: Tensor, labels: Tensor | None, path: str | os.PathLi
             ax.set_xlabel("Z₁")
             ax.set_ylabel("Z₂")
         else:
-            _, sigma, vh = np.linalg.svd(u, full_matrices=False)
-            share = sigma**2 / (sigma**2).sum()
-            xy, oxy = u @ vh[:2].T, o @ vh[:2].T
+            plane, share = principal_plane(u)
+            xy, oxy = u @ plane.T, o @ plane.T
             for k, set_label in enumerate((ax.set_xlabel, ax.set_ylabel)):
                 set_label(f"PC{k + 1} of Z (uncentred PCA, d = {d}; {share[k]:.0%} of |Z|²)")
         ax.plot(np.cos(circle), np.sin(circle), color="0.6", linewidth=0.8,

@@ -18,7 +18,7 @@ from torch import Tensor
 
 from collapse import metrics
 from collapse.criterion import collapse_state
-from collapse.gradients import decompose
+from collapse.gradients import decompose, infonce_parts
 from collapse.layers import MLP
 from collapse.losses import ViewOutputs
 from collapse.recipe import Recipe
@@ -148,6 +148,11 @@ class Simulation:
                                   (v.z, v.p, v.z_target, v.inverse))) for v in self._last)
             for key, value in decompose(self.recipe, a, b).summary().items():
                 row[f"grad_{key}"] = value
+            if self.recipe.negatives == "infonce":  # paper §4: -o/tau and -sum(lambda r)/tau
+                parts = infonce_parts(metrics.normalize(a.z), metrics.normalize(b.z),
+                                      self.recipe.tau)
+                row["grad_infonce_decentering"] = parts["decentering"].norm(dim=-1).mean(-1)
+                row["grad_infonce_decorrelation"] = parts["decorrelation"].norm(dim=-1).mean(-1)
         self.history.append(row)
         return row
 

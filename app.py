@@ -1,0 +1,249 @@
+"""The classroom app: ``streamlit run app.py``. Toggle stop-gradient, the predictor and negatives
+and watch the representations collapse, or not, live on the circle or the sphere.
+
+UI only: the recipe comes from the controls (classroom/controls.py), the training is the toy's
+(toy/train.py via classroom/live.py), every loss, predictor and metric is the shared package's
+(collapse/). A toggle reaches the gradient in three files: controls.recipe_of -> Recipe ->
+collapse.losses.pair.
+"""
+
+from __future__ import annotations
+
+import torch
+import streamlit as st
+
+from classroom import charts
+from classroom.controls import (
+    BY_NAME,
+    CONTROLS,
+    RECIPE_FIELDS,
+    config_of,
+    from_query,
+    recipe_of,
+    recipe_values,
+    to_query,
+)
+from classroom.lessons import LESSONS, lesson
+from classroom.live import LiveRun
+from collapse.recipe import PRESETS, name_of, preset
+
+torch.set_num_threads(1)  # one thread per session's work: 30 students share the server's cores
+TICK_INTERVAL_S = 0.1  # a live picture at 10 updates/s
+S = st.session_state
+
+st.set_page_config(page_title="SimSiam collapse, live", layout="wide")
+
+
+# ---------------------------------------------------------------------------------------------
+# State from the URL, once per browser session.
+
+
+def _apply(settings: dict[str, object]) -> None:
+    """Set controls; a preset name also sets every recipe field."""
+    if settings.get("recipe", "custom") != "custom":
+        S.update(recipe_values(preset(str(settings["recipe"]))))
+    S.update(settings)
+
+
+def _init_from_url() -> None:
+    query = st.query_params.to_dict()
+    values, warnings = from_query(query)
+    hidden = {h for h in query.get("hide", "").split(",") if h}
+    unknown = sorted(hidden - set(BY_NAME))
+    if unknown:
+        warnings.append(f"hide={','.join(unknown)} names no control; valid: "
+                        f"{', '.join(BY_NAME)}")
+    S.update(values)
+    S["_hidden"] = hidden & set(BY_NAME)
+    S["_lesson"] = "none"
+    if "lesson" in query:
+        try:
+            number = int(query["lesson"])
+            chosen = lesson(number)
+        except ValueError:
+            warnings.append(f"lesson={query['lesson']!r} is not one of 1..{len(LESSONS)}; "
+                            "no lesson loaded")
+        else:
+            _apply(chosen.settings)
+            S["_lesson"] = chosen.title
+    S["_warnings"] = warnings
+    S["_playing"] = False
+
+
+if "_warnings" not in S:
+    _init_from_url()
+
+
+# ---------------------------------------------------------------------------------------------
+# Callbacks: a preset sets the toggles; a toggle makes the preset 'custom' (or names the match).
+
+
+def _on_preset() -> None:
+    if S["recipe"] != "custom":
+        S.update(recipe_values(preset(S["recipe"])))
+
+
+def _on_field() -> None:
+    try:
+        S["recipe"] = name_of(recipe_of(S))
+    except ValueError:
+        S["recipe"] = "custom"
+
+
+def _on_lesson() -> None:
+    chosen = next((x for x in LESSONS if x.title == S["_lesson"]), None)
+    if chosen is not None:
+        _apply(chosen.settings)
+        S["_playing"] = False
+
+
+def _widget(name: str) -> None:
+    control = BY_NAME[name]
+    if name in S["_hidden"]:
+        return
+    callback = _on_preset if name == "recipe" else _on_field if name in RECIPE_FIELDS else None
+    common = {"key": name, "help": control.help or None, "on_change": callback}
+    if control.kind == "choice":
+        labels = ({p: f"{p}  ({PRESETS[p].source})" for p in PRESETS}
+                  if name in ("recipe", "compare") else {})
+        st.selectbox(control.label, control.choices, format_func=lambda v: labels.get(v, v),
+                     **common)
+    elif control.kind == "bool":
+        st.toggle(control.label, **common)
+    elif control.kind == "int":
+        st.number_input(control.label, min_value=int(control.low), max_value=int(control.high),
+                        step=1, **common)
+    else:
+        st.slider(control.label, min_value=float(control.low), max_value=float(control.high),
+                  step=control.step, **common)
+
+
+with st.sidebar:
+    st.header("Controls")
+    st.selectbox("Lesson", ["none", *(x.title for x in LESSONS)], key="_lesson",
+                 on_change=_on_lesson)
+    _widget("recipe")
+    st.caption("The three things the paper is about:")
+    for name in ("stop_gradient", "predictor", "placement", "negatives", "tau"):
+        _widget(name)
+    with st.expander("Surgery, target, dummy losses, EMA"):
+        for name in ("extra_gradient", "target", "objective", "decorrelation", "ema"):
+            _widget(name)
+    with st.expander("Training and data"):
+        for name in ("lr", "weight_decay", "batch", "dim", "dataset", "augmentation", "seed"):
+            _widget(name)
+    _widget("compare")
+
+values = {c.name: S[c.name] for c in CONTROLS}
+try:
+    recipe = recipe_of(values)
+    S["_recipe"] = recipe
+except ValueError as error:
+    st.warning(f"{error}. Still training {name_of(S['_recipe'])!r}; change a toggle to fix it.")
+    recipe = S["_recipe"]
+
+query = to_query(values)
+if S["_hidden"]:
+    query["hide"] = ",".join(sorted(S["_hidden"]))
+if S["_lesson"] != "none":
+    query["lesson"] = str(1 + [x.title for x in LESSONS].index(S["_lesson"]))
+if query != st.query_params.to_dict():
+    st.query_params.from_dict(query)
+
+# ---------------------------------------------------------------------------------------------
+# The session's run: rebuilt when the data or the network changes, switched live otherwise.
+
+compare = None if values["compare"] == "none" else preset(values["compare"])
+config = config_of(values)
+run_key = (config.dataset, config.dim, config.batch, config.augmentation, values["seed"],
+           values["compare"])
+run: LiveRun | None = S.get("_run")
+if run is None or S.get("_run_key") != run_key:
+    run = LiveRun([recipe] + ([compare] if compare else []), config, values["seed"])
+elif run.sims[0].recipe != recipe and not run.set_recipe(0, recipe):
+    run = LiveRun([recipe] + ([compare] if compare else []), config, values["seed"])
+run.set_optimizer(config.lr, config.weight_decay)
+S["_run"], S["_run_key"] = run, run_key
+
+# ---------------------------------------------------------------------------------------------
+# Page.
+
+st.title("How does SimSiam avoid collapse?")
+st.caption("Zhang et al., ICLR 2022. Each point is one input's representation Z = z/|z|; the "
+           "arrow is their center o. Collapse: every Z at the tip of o.")
+for message in S["_warnings"]:
+    st.warning(f"Refused URL value: {message}")
+
+if S["_lesson"] != "none":
+    chosen = next(x for x in LESSONS if x.title == S["_lesson"])
+    st.info(f"**{chosen.title}** ({chosen.section}). {chosen.watch}\n\n**Question:** "
+            f"{chosen.question}")
+
+play, step, reset, counter = st.columns([1, 1, 1, 3])
+if play.button("Pause" if S["_playing"] else "Play", key="play", type="primary",
+               width="stretch"):
+    S["_playing"] = not S["_playing"]
+    st.rerun()
+if step.button("Step", key="step", width="stretch", disabled=S["_playing"]):
+    run.tick()
+if reset.button("Reset", key="reset", width="stretch"):
+    run = LiveRun([recipe] + ([compare] if compare else []), config, values["seed"])
+    S["_run"] = run
+
+
+@st.fragment(run_every=TICK_INTERVAL_S if S["_playing"] else None)
+def live() -> None:
+    if S["_playing"]:
+        run.tick()
+    counter.markdown(f"### step {run.steps}")
+    columns = st.columns(len(run.sims))
+    for index, (column, sim) in enumerate(zip(columns, run.sims, strict=True)):
+        with column:
+            name = name_of(sim.recipe)
+            source = PRESETS[name].source if name in PRESETS else "custom recipe"
+            st.subheader(f"{name}  ·  {source}")
+            banner = run.banner(index)
+            row = run.latest(index)
+            if banner == "collapsed":
+                st.error(f"**Collapsed** at step {run.steps}: std(Z)·√d = "
+                         f"{row['z_std_scaled']:.3f}, |o| = {row['z_center_norm']:.3f}")
+            elif banner == "recovered":
+                st.success("**Recovered** from collapse: the residual is back.")
+            z, _ = sim.representations()
+            st.plotly_chart(charts.representation_figure(z[0], sim.test_y[0]),
+                            key=f"representation{index}", config={"displayModeBar": False})
+            metric = st.columns(4)
+            metric[0].metric("std(Z)·√d", f"{row['z_std_scaled']:.3f}", help="1 = isotropic")
+            metric[1].metric("|o|", f"{row['z_center_norm']:.3f}", help="1 = collapsed")
+            metric[2].metric("eff. rank", f"{row['z_effective_rank']:.2f} / {config.dim}")
+            metric[3].metric("kNN", f"{run.knn[index][-1][1]:.2f}",
+                             help=f"chance {run.chance():.2f}")
+            parts = run.gradient_parts(index)
+            if parts:
+                st.plotly_chart(charts.gradient_figure(parts), key=f"gradient{index}",
+                                config={"displayModeBar": False})
+            st.plotly_chart(charts.curves_figure(sim.curves(), config.dim, list(run.knn[index]),
+                                                 run.chance()),
+                            key=f"curves{index}", config={"displayModeBar": False})
+            st.plotly_chart(charts.covariance_figure(z[0]), key=f"covariance{index}",
+                            config={"displayModeBar": False})
+
+
+live()
+
+with st.expander("Export and share"):
+    st.caption("This page's URL holds every control and the seed: copy it to share this exact "
+               "exercise. Add `&hide=lr,batch` to hide controls from students.")
+    for index, sim in enumerate(run.sims):
+        name = name_of(sim.recipe)
+        cols = st.columns(3)
+        cols[0].download_button(f"{name}: metrics (CSV)", lambda i=index: run.csv(i),
+                                file_name=f"{name}-metrics.csv", mime="text/csv",
+                                on_click="ignore", key=f"csv{index}")
+        cols[1].download_button(f"{name}: picture (PNG)",
+                                lambda i=index: run.png(i, "representations"),
+                                file_name=f"{name}-representations.png", mime="image/png",
+                                on_click="ignore", key=f"png{index}")
+        cols[2].download_button(f"{name}: curves (PNG)", lambda i=index: run.png(i, "curves"),
+                                file_name=f"{name}-curves.png", mime="image/png",
+                                on_click="ignore", key=f"curvespng{index}")

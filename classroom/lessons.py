@@ -1,0 +1,71 @@
+"""The guided path through the paper: each lesson loads a preset, says what to watch, asks one
+question. Lesson n is also a link: ``?lesson=n``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Lesson:
+    title: str
+    section: str  # where in the paper
+    settings: dict[str, object]  # control values the lesson sets (a preset, compare, dim, ...)
+    watch: str
+    question: str
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson("1. Collapse", "§1, Fig. 1",
+           {"recipe": "no-stop-gradient", "compare": "simsiam", "dim": 3},
+           "Left: SimSiam without stop-gradient. Within seconds every point runs to the tip of "
+           "the arrow o: |o|² fills the energy panel, std·√d drops to 0 and the red banner "
+           "appears. Right: SimSiam stays spread over the sphere.",
+           "Both models minimise the same distance between two views. Why is sending every "
+           "input to the same point a perfect solution for the left one?"),
+    Lesson("2. Refuting the EOA story", "§2, Table 1",
+           {"recipe": "eoa-target", "compare": "simsiam", "dim": 3},
+           "Left: the target is the explicit average over 8 augmentations, the quantity "
+           "SimSiam's predictor was said to approximate. It collapses; SimSiam does not.",
+           "If the predictor only approximated this average, what should SimSiam do? What does "
+           "this tell you about the EOA explanation?"),
+    Lesson("3. Center and residual", "§3, Fig. 4",
+           {"recipe": "center-dummy", "compare": "residual-dummy", "dim": 3},
+           "Z = o + r. Left: a loss that pulls each Z towards the center o: m_o = |o| → 1. "
+           "Right: a loss that pulls each Z along its own residual r: |o| → 0, the points "
+           "spread.",
+           "Which component of a gradient, the one along o or the one along r, makes a "
+           "representation collapse?"),
+    Lesson("4. Basic and extra gradient", "§3, Table 4",
+           {"recipe": "simsiam-no-extra", "compare": "simsiam", "dim": 3},
+           "Left: SimSiam's gradient with the extra part G_e = Z_b − P_b removed (only the basic "
+           "gradient P_b is left): P collapses. Right: full SimSiam. Compare the gradient bars.",
+           "The basic gradient pulls P_a to P_b. What does the extra gradient Z_b − P_b add, and "
+           "why is that enough?"),
+    Lesson("5. Negatives", "§3–4, Table 3",
+           {"recipe": "triplet-center", "compare": "triplet-residual", "dim": 3},
+           "A triplet loss adds −Z_n. Left: keep only its center part o_e (−o): no collapse. "
+           "Right: keep only its residual part r_e: collapse. Then pick the infonce preset and "
+           "move τ: the −o/τ (de-centering) and −Σλr/τ (de-correlation) bars change.",
+           "Negatives are said to 'push samples apart'. Which part of their gradient actually "
+           "prevents collapse?"),
+    Lesson("6. SimSiam's o_e and r_e", "§3, Table 4, Fig. 5a",
+           {"recipe": "simsiam-center", "compare": "simsiam-residual", "dim": 3},
+           "Gradient surgery on SimSiam: left keeps only the center part o_e of Z_b − P_b, right "
+           "only the residual part r_e. Both avoid collapse. Watch the |o_e|/|o| panel: early in "
+           "training o_e points against the center (the paper: o_e ≈ −0.5·o_p).",
+           "SimSiam has no negatives. Where does its de-centering come from?"),
+    Lesson("7. The bias-only predictor", "§5",
+           {"recipe": "bias-predictor", "compare": "no-predictor", "dim": 3},
+           "Left: the predictor is a single learnable vector, h(Z) = Z + b. Right: no predictor. "
+           "The bias alone is enough to prevent complete collapse (watch the effective rank: it "
+           "may still lose dimensions).",
+           "Why can a single vector b, the same for every sample, supply de-centering?"),
+)
+
+
+def lesson(number: int) -> Lesson:
+    """Lesson ``number`` (1-based); ``ValueError`` naming the valid range."""
+    if not 1 <= number <= len(LESSONS):
+        raise ValueError(f"lesson={number} is not in 1..{len(LESSONS)}")
+    return LESSONS[number - 1]
