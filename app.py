@@ -9,8 +9,8 @@ collapse.losses.pair.
 
 from __future__ import annotations
 
-import torch
 import streamlit as st
+import torch
 
 from classroom import charts
 from classroom.controls import (
@@ -158,9 +158,7 @@ config = config_of(values)
 run_key = (config.dataset, config.dim, config.batch, config.augmentation, values["seed"],
            values["compare"])
 run: LiveRun | None = S.get("_run")
-if run is None or S.get("_run_key") != run_key:
-    run = LiveRun([recipe] + ([compare] if compare else []), config, values["seed"])
-elif run.sims[0].recipe != recipe and not run.set_recipe(0, recipe):
+if run is None or S.get("_run_key") != run_key or run.sims[0].recipe != recipe and not run.set_recipe(0, recipe):
     run = LiveRun([recipe] + ([compare] if compare else []), config, values["seed"])
 run.set_optimizer(config.lr, config.weight_decay)
 S["_run"], S["_run_key"] = run, run_key
