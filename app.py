@@ -158,7 +158,9 @@ config = config_of(values)
 run_key = (config.dataset, config.dim, config.batch, config.augmentation, values["seed"],
            values["compare"])
 run: LiveRun | None = S.get("_run")
-if run is None or S.get("_run_key") != run_key or run.sims[0].recipe != recipe and not run.set_recipe(0, recipe):
+stale = run is None or S.get("_run_key") != run_key
+# A recipe that uses the same modules switches live (e.g. stop-gradient off mid-run).
+if stale or (run.sims[0].recipe != recipe and not run.set_recipe(0, recipe)):
     run = LiveRun([recipe] + ([compare] if compare else []), config, values["seed"])
 run.set_optimizer(config.lr, config.weight_decay)
 S["_run"], S["_run_key"] = run, run_key
