@@ -164,13 +164,12 @@ def _state(results: Results, label: str, m: int, rep: str = "z") -> str:
 
 def _brief(results: Results, label: str, m: int) -> dict[str, object]:
     f = _final(results, label, m)
-    out = {k: round(f[k], 3) for k in ("z_std_scaled", "z_center_norm", "z_effective_rank",
-                                        "p_std_scaled", "p_center_norm", "p_effective_rank",
-                                        "knn") if k in f}
-    out["knn_init"] = round(results[label]["knn_init"][m], 3)
-    out["z_state"] = f["z_state"]
+    out: dict[str, object] = {"z_state": f["z_state"]}
+    out |= {k: round(f[k], 3) for k in ("z_std_scaled", "z_center_norm", "z_effective_rank")}
+    out |= {"knn": round(f["knn"], 3), "knn_init": round(results[label]["knn_init"][m], 3)}
     if "p_state" in f:
-        out["p_state"] = f["p_state"]
+        out |= {"p_state": f["p_state"]} | {
+            k: round(f[k], 3) for k in ("p_std_scaled", "p_center_norm", "p_effective_rank")}
     return out
 
 
@@ -431,17 +430,21 @@ def judge_all(results: Results, seeds: tuple[int, ...]) -> list[dict[str, object
     return out
 
 
+def _number(value: object) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
 def _headline(claim: dict[str, object]) -> str:
-    """A short measured summary for the table: the first numbers of the first seed."""
+    """The measured numbers of the first seed, compactly (claims.json has every seed)."""
     measured = claim["per_seed"][0]["measured"]
     parts = []
     for key, value in measured.items():
         if isinstance(value, dict):
-            inner = ", ".join(f"{k} {v}" for k, v in list(value.items())[:4])
-            parts.append(f"{key}: {inner}")
+            inner = ", ".join(f"{k} {_number(v)}" for k, v in value.items())
+            parts.append(f"**{key}**: {inner}")
         else:
-            parts.append(f"{key} {value}")
-    return "; ".join(parts)[:400]
+            parts.append(f"{key} {_number(value)}")
+    return "; ".join(parts)
 
 
 def to_markdown(claims: list[dict[str, object]], seeds: tuple[int, ...], steps: int) -> str:
