@@ -58,6 +58,12 @@ class ToyConfig:
                 raise ValueError(f"{name}={value!r} must be a finite number >= 0")
 
 
+def _detached(v: ViewOutputs) -> ViewOutputs:
+    """The last batch's outputs without their autograd graph (kept for the decomposition)."""
+    return ViewOutputs(*(None if t is None else t.detach() for t in
+                         (v.z, v.p, v.z_target, v.inverse)))
+
+
 class Simulation:
     """One recipe, several seeds, trained in lock-step on one thread."""
 
@@ -115,7 +121,7 @@ class Simulation:
             self.optimizer.step()
             self.model.update_target()
             self.steps += 1
-        self._last, self._loss = (a, b), loss.detach()
+        self._last, self._loss = (_detached(a), _detached(b)), loss.detach()
 
     @torch.no_grad()
     def representations(self, x: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
@@ -144,8 +150,7 @@ class Simulation:
         row["z_off_diagonal_covariance"] = metrics.off_diagonal_covariance(z)
         row["z_off_diagonal_correlation"] = metrics.off_diagonal_correlation(z)
         if self._last is not None and self.recipe.objective != "none":
-            a, b = (ViewOutputs(*(t.detach() if t is not None else None for t in
-                                  (v.z, v.p, v.z_target, v.inverse))) for v in self._last)
+            a, b = self._last
             for key, value in decompose(self.recipe, a, b).summary().items():
                 row[f"grad_{key}"] = value
             if self.recipe.negatives == "infonce":  # paper §4: -o/tau and -sum(lambda r)/tau
