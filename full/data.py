@@ -1,0 +1,141 @@
+"""Labelled image datasets held as uint8 tensors: CIFAR-10/100 and the built-in ``shapes``.
+
+The whole dataset is kept as one ``(N, 3, 32, 32)`` uint8 tensor (CIFAR-10 is 150 MB) so that it
+can sit on the GPU and be augmented batch-wise there (:mod:`full.augment`; paper-notes §6 and
+full-notes "speed tricks").
+
+- ``cifar10`` / ``cifar100``: through ``torchvision.datasets``, downloaded on first use into
+  ``data_dir``. Offline and absent, :class:`DataError` says in one line where to put the files.
+- ``shapes``: procedurally generated from a seed, no download: 10 classes = 5 shapes (disk,
+  square, triangle, ring, cross) x 2 textures (solid, striped), each drawn at a random position,
+  size and rotation in a random colour on a random noisy background. The label survives every
+  SimSiam augmentation (crops of scale >= 0.2 keep most of the shape; colour and flips do not
+  define the class), so kNN accuracy above the 10 % chance level means the features see shapes.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+DATASETS = ("cifar10", "cifar100", "shapes")
+SHAPES = ("disk", "square", "triangle", "ring", "cross")
+TEXTURES = ("solid", "striped")
+# CIFAR-10 channel statistics (of the training set, in [0, 1]); used for every dataset here.
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR_STD = (0.2470, 0.2435, 0.2616)
+
+
+class DataError(RuntimeError):
+    """A dataset that cannot be loaded; the message is one line meant for the user."""
+
+
+@dataclass
+class ImageData:
+    """Train and test images (N, 3, H, W) uint8 with int64 labels."""
+
+    name: str
+    train_images: Tensor
+    train_labels: Tensor
+    test_images: Tensor
+    test_labels: Tensor
+    num_classes: int
+
+
+def shapes(n: int, seed: int, size: int = 32) -> tuple[Tensor, Tensor]:
+    """``n`` images of the ``shapes`` dataset, (n, 3, size, size) uint8, and their labels."""
+    g = torch.Generator().manual_seed(seed)
+
+    def uniform(low: float, high: float, *shape: int) -> Tensor:
+        return low + (high - low) * torch.rand(n, *shape, generator=g)
+
+    labels = torch.randint(len(SHAPES) * len(TEXTURES), (n,), generator=g)
+    kind, striped = labels % len(SHAPES), labels // len(SHAPES)
+    s = float(size)
+    cx, cy = uniform(0.3 * s, 0.7 * s, 1, 1), uniform(0.3 * s, 0.7 * s, 1, 1)
+    radius = uniform(0.2 * s, 0.32 * s, 1, 1)
+    theta = uniform(0, 2 * math.pi, 1, 1)
+    coords = torch.arange(size, dtype=torch.float32) + 0.5
+    x, y = (coords.view(1, 1, -1) - cx) / radius, (coords.view(1, -1, 1) - cy) / radius
+    u = x * torch.cos(theta) + y * torch.sin(theta)
+    v = -x * torch.sin(theta) + y * torch.cos(theta)
+    r = torch.sqrt(u * u + v * v)
+    triangle = torch.ones_like(u, dtype=torch.bool)
+    for k in range(3):
+        a = 2 * math.pi * k / 3
+        triangle &= (u * math.cos(a) + v * math.sin(a)) <= 0.5
+    masks = torch.stack([
+        r <= 1.0,
+        torch.maximum(u.abs(), v.abs()) <= 0.8,
+        triangle,
+        (r >= 0.55) & (r <= 1.0),
+        ((u.abs() <= 0.3) & (v.abs() <= 1.0)) | ((v.abs() <= 0.3) & (u.abs() <= 1.0)),
+    ])
+    mask = masks.gather(0, kind.view(1, n, 1, 1).expand(1, n, size, size)).squeeze(0)
+    phase = uniform(0, 2 * math.pi, 1, 1)
+    stripes = torch.sin(2 * math.pi * (x * radius) / 4.0 + phase) > 0  # period 4 pixels
+    mask &= ~striped.bool().view(n, 1, 1) | stripes
+    background = uniform(0.0, 1.0, 3, 1, 1)
+    foreground = (background + uniform(0.3, 0.7, 3, 1, 1)) % 1.0
+    image = torch.where(mask.unsqueeze(1), foreground, background)
+    image = image + 0.06 * torch.randn(n, 3, size, size, generator=g)
+    return (image.clamp(0, 1) * 255).round().to(torch.uint8), labels
+
+
+def _torchvision(name: str, data_dir: pathlib.Path, download: bool) -> ImageData:
+    """CIFAR-10 or CIFAR-100 through torchvision, as uint8 (N, 3, 32, 32) tensors."""
+    from torchvision import datasets
+
+    cls, folder, archive, url = {
+        "cifar10": (datasets.CIFAR10, "cifar-10-batches-py", "cifar-10-python.tar.gz",
+                    "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"),
+        "cifar100": (datasets.CIFAR100, "cifar-100-python", "cifar-100-python.tar.gz",
+                     "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"),
+    }[name]
+    splits = []
+    for train in (True, False):
+        try:
+            ds = cls(str(data_dir), train=train, download=False)
+        except RuntimeError:
+            if not download:
+                raise DataError(f"{name} not found in {data_dir}: put {archive} (from {url}) or "
+                                f"its extracted folder {folder}/ there, or drop --no-download"
+                                ) from None
+            try:
+                ds = cls(str(data_dir), train=train, download=True)
+            except Exception as error:  # noqa: BLE001 - any network/disk failure is one line
+                reason = " ".join(str(error).split()) or type(error).__name__
+                raise DataError(f"{name} not found in {data_dir} and the download failed "
+                                f"({reason}): put {archive} (from {url}) or its extracted folder "
+                                f"{folder}/ in {data_dir}") from None
+        images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
+        splits += [images, torch.as_tensor(ds.targets, dtype=torch.int64)]
+    return ImageData(name, *splits, num_classes=len(ds.classes))
+
+
+def load(name: str, data_dir: str | pathlib.Path = "data", seed: int = 0,
+         train_size: int | None = None, test_size: int | None = None,
+         download: bool = True) -> ImageData:
+    """The dataset ``name`` (one of :data:`DATASETS`), optionally cut to the first N images.
+
+    ``shapes`` is generated with ``train_size`` (default 4096) and ``test_size`` (default 1024)
+    images from ``seed`` (train) and ``seed + 1`` (test).
+    """
+    if name == "shapes":
+        train = shapes(train_size or 4096, seed)
+        test = shapes(test_size or 1024, seed + 1)
+        return ImageData(name, *train, *test, num_classes=len(SHAPES) * len(TEXTURES))
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
+    data = _torchvision(name, pathlib.Path(data_dir), download)
+    if train_size is not None:
+        data.train_images, data.train_labels = (data.train_images[:train_size],
+                                                data.train_labels[:train_size])
+    if test_size is not None:
+        data.test_images, data.test_labels = (data.test_images[:test_size],
+                                              data.test_labels[:test_size])
+    return data

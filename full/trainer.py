@@ -1,0 +1,319 @@
+"""The training loop behind ``python -m full.train`` (flags and docs: :mod:`full.train`).
+
+One :class:`Trainer` per process. Under ``torchrun`` every process trains its slice of each
+global batch inside DistributedDataParallel (NCCL on GPUs, gloo on CPU); only rank 0 evaluates
+and writes. The loss, the heads and the metrics are the shared package's
+(:class:`collapse.siamese.Siamese`, :mod:`collapse.metrics`); this loop only feeds it images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+from collapse.recipe import PRESETS, preset
+from collapse.siamese import Siamese
+from full import checkpoint, evaluate
+from full.augment import SIMSIAM_CIFAR, TorchvisionViews, two_views
+from full.data import DataError, load
+from full.encoder import Encoder
+from full.train import TRAJECTORY, Stop, _jsonl, _signal_name, cosine_lr, now
+from toy import cli
+
+PROBE_SEED = 12345  # the fixed batch's views
+PROBE_BATCH = 512
+
+
+def step_seed(seed: int, rank: int, step: int) -> int:
+    """Seed of the views of global step ``step`` on ``rank``: resume needs no RNG state."""
+    return (seed * 1_000_003 + step) * 1024 + rank
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> Tensor:
+    """The data order of ``epoch``: a permutation of ``n`` drawn from (seed, epoch)."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+
+
+class Trainer:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.distributed = args.world_size > 1
+        if self.distributed:
+            dist.init_process_group("nccl" if args.cuda else "gloo")
+        self.rank = dist.get_rank() if self.distributed else 0
+        self.local = int(__import__("os").environ.get("LOCAL_RANK", "0"))
+        if args.cuda:
+            torch.cuda.set_device(self.local)
+            self.device = torch.device("cuda", self.local)
+            torch.backends.cudnn.benchmark = True
+        else:
+            self.device = torch.device("cpu")
+        self.main = self.rank == 0
+        self.stop_signal: int | None = None
+        self._old_handlers = {s: signal.signal(s, self._on_signal)
+                              for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            data = load(args.dataset, args.data_dir, args.seed, args.train_size, args.test_size,
+                        download=not args.no_download)
+        except DataError as error:
+            raise Stop(f"error: {error}", 2) from None
+        self.data = data
+        self.num_classes = data.num_classes
+        self.train_images = data.train_images.to(self.device)
+        self.test_images = data.test_images.to(self.device)
+        self.recipe = preset(args.recipe)
+        torch.manual_seed(args.seed)
+        encoder = Encoder(args.width, args.proj_hidden, args.dim)
+        model = Siamese(encoder, args.dim, self.recipe, args.pred_hidden).to(self.device)
+        self.model = model.to(memory_format=torch.channels_last)
+        self.base_lr = args.lr * args.batch / 256
+        heads = [m for m in (model.predictor, model.inverse) if m is not None]
+        head_ids = {id(p) for m in heads for p in m.parameters()}
+        groups = [{"params": [p for p in model.parameters()
+                              if p.requires_grad and id(p) not in head_ids], "fixed": False},
+                  {"params": [p for m in heads for p in m.parameters()],
+                   "fixed": args.fix_pred_lr}]
+        self.optimizer = torch.optim.SGD([g for g in groups if g["params"]], lr=self.base_lr,
+                                         momentum=args.momentum,
+                                         weight_decay=args.weight_decay)
+        self.net: torch.nn.Module = model
+        if self.distributed:
+            if args.sync_bn:
+                self.net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.net)
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.net, device_ids=[self.local] if args.cuda else None)
+        if args.compile:
+            self.net = torch.compile(self.net)
+        self.n = self.train_images.shape[0]
+        self.steps_per_epoch = self.n // args.batch
+        self.local_batch = args.batch // args.world_size
+        self.epoch, self.step_in_epoch = 0, 0
+        self.epoch_losses: list[Tensor] = []
+        self.rows: list[dict[str, Any]] = []
+        self.config = {k: (str(v) if isinstance(v, __import__("pathlib").Path) else v)
+                       for k, v in vars(args).items() if k in TRAJECTORY}
+        self.ckpt_path = args.out / "checkpoint.pt"
+        g = torch.Generator().manual_seed(PROBE_SEED)
+        probe_idx = torch.randperm(self.test_images.shape[0], generator=g)[:PROBE_BATCH]
+        self.probe_images = self.test_images[probe_idx.to(self.device)]
+        if args.resume:
+            self._restore()
+        self.bar = None
+
+    # -- signals and checkpoints -------------------------------------------------------------
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.stop_signal = signum
+
+    def close(self) -> None:
+        for s, handler in self._old_handlers.items():
+            signal.signal(s, handler)
+        if self.bar is not None:
+            self.bar.close()
+        if self.distributed and dist.is_initialized():
+            dist.destroy_process_group()
+
+    def _restore(self) -> None:
+        try:
+            state = checkpoint.load(self.ckpt_path, self.config)
+        except checkpoint.CheckpointError as error:
+            raise Stop(f"error: {error}", 2) from None
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as error:
+            reason = " ".join(str(error).split())[:200]
+            raise Stop(f"error: checkpoint {self.ckpt_path} does not fit this model: {reason}",
+                       2) from None
+        self.epoch, self.step_in_epoch = int(state["epoch"]), int(state["step"])
+        self.epoch_losses = [t.to(self.device) for t in state["epoch_losses"].unbind(0)]
+        self.rows = json.loads(state["rows"])
+        torch.set_rng_state(state["rng_cpu"])
+        if self.main:
+            cli.write_text(self.args.out / "metrics.jsonl", _jsonl(self.rows))
+            print(f"full.train: resumed from {self.ckpt_path} at epoch {self.epoch} step "
+                  f"{self.step_in_epoch}", flush=True)
+
+    def save(self) -> None:
+        if not self.main:
+            return
+        for p in self.model.parameters():  # never overwrite a good checkpoint with NaN weights
+            if not bool(torch.isfinite(p).all()):
+                return
+        losses = torch.stack(self.epoch_losses).cpu() if self.epoch_losses \
+            else torch.zeros(0)
+        checkpoint.save(self.ckpt_path, {
+            "config": self.config, "epoch": self.epoch, "step": self.step_in_epoch,
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "epoch_losses": losses, "rows": json.dumps(self.rows),
+            "rng_cpu": torch.get_rng_state(), "recipe": self.args.recipe})
+
+    # -- training ------------------------------------------------------------------------------
+    def _set_lr(self) -> float:
+        lr = cosine_lr(self.base_lr, self.epoch, self.args.epochs)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.base_lr if group["fixed"] else lr
+        return lr
+
+    def _batches(self):  # noqa: ANN202 - yields (step_in_epoch, list of views)
+        args = self.args
+        order = epoch_order(args.seed, self.epoch, self.n)
+        lo = self.rank * self.local_batch
+        if args.loader == "device":
+            order = order.to(self.device)
+            g = torch.Generator(device=self.device)
+            k = self.recipe.eoa_samples if self.recipe.target == "eoa" else 0
+            for s in range(self.step_in_epoch, self.steps_per_epoch):
+                start = s * args.batch + lo
+                x = self.train_images[order[start:start + self.local_batch]]
+                g.manual_seed(step_seed(args.seed, self.rank, self.global_step(s)))
+                yield s, two_views(x, SIMSIAM_CIFAR, g, count=2 + k)
+            return
+        k = self.recipe.eoa_samples if self.recipe.target == "eoa" else 0
+        idx = torch.cat([order[s * args.batch + lo: s * args.batch + lo + self.local_batch]
+                         for s in range(self.step_in_epoch, self.steps_per_epoch)]) \
+            if self.step_in_epoch < self.steps_per_epoch else torch.zeros(0, dtype=torch.long)
+        loader = torch.utils.data.DataLoader(
+            TorchvisionViews(self.data.train_images, self.data.train_labels, count=2 + k),
+            batch_size=self.local_batch, sampler=idx.tolist(), num_workers=args.workers,
+            generator=torch.Generator().manual_seed(step_seed(args.seed, self.rank,
+                                                              self.global_step(0))),
+            pin_memory=args.cuda, drop_last=True)
+        for s, batch in enumerate(loader, start=self.step_in_epoch):
+            yield s, [v.to(self.device, non_blocking=True).contiguous(
+                memory_format=torch.channels_last) for v in batch[:-1]]
+
+    def global_step(self, s: int) -> int:
+        return self.epoch * self.steps_per_epoch + s
+
+    def _check(self, upto: int) -> float:
+        """Read the losses back; stop with the first non-finite one's step."""
+        values = torch.stack(self.epoch_losses).tolist()
+        for s, v in enumerate(values):
+            if not math.isfinite(v):
+                raise Stop(f"error: loss is {v} at step {self.global_step(s)} (epoch "
+                           f"{self.epoch + 1}, batch {s + 1}); stopped without saving; the last "
+                           f"good checkpoint is {self.ckpt_path} (epoch "
+                           f"{self._saved_epoch()})", 1)
+        return values[upto - 1] if values else math.nan
+
+    def _saved_epoch(self) -> str:
+        return str(self.last_saved) if getattr(self, "last_saved", None) is not None else "none"
+
+    def fit(self) -> None:
+        args = self.args
+        from tqdm import tqdm
+
+        total = args.epochs * self.steps_per_epoch
+        self.bar = tqdm(total=total, initial=self.global_step(self.step_in_epoch),
+                        disable=args.no_progress or not self.main, unit="step",
+                        dynamic_ncols=True, desc=args.recipe)
+        std = math.nan
+        while self.epoch < args.epochs:
+            self._set_lr()
+            t0, images = now(), 0
+            for s, views in self._batches():
+                with evaluate.autocast(self.device, args.bf16):
+                    loss, a, _ = self.net(views[0], views[1], views[2:] or None)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self.model.update_target()
+                self.epoch_losses.append(loss.detach().float())
+                self.step_in_epoch = s + 1
+                images += self.local_batch * args.world_size
+                if self.step_in_epoch % args.log_every == 0 or s + 1 == self.steps_per_epoch:
+                    last = self._check(self.step_in_epoch)
+                    from collapse import metrics
+                    std = float(metrics.std(a.z.detach().float()))
+                    rate = images / max(now() - t0, 1e-9)
+                    self.bar.set_postfix_str(f"img/s {rate:.0f} loss {last:.4f} std {std:.4f} "
+                                             f"epoch {self.epoch + 1}/{args.epochs}")
+                self.bar.update(1)
+                if self.stop_signal is not None:
+                    self._check(self.step_in_epoch)
+                    self.save()
+                    raise Stop(f"interrupted by {_signal_name(self.stop_signal)} at epoch "
+                               f"{self.epoch + 1} step {self.step_in_epoch}; checkpoint saved "
+                               f"to {self.ckpt_path}; continue with --resume",
+                               128 + self.stop_signal)
+            self._check(self.step_in_epoch)
+            elapsed = now() - t0
+            self._end_epoch(images / max(elapsed, 1e-9))
+        self._finish()
+
+    def _end_epoch(self, images_per_s: float) -> None:
+        args = self.args
+        losses = torch.stack(self.epoch_losses).double()
+        self.epoch += 1
+        row: dict[str, Any] = {"epoch": self.epoch, "step": self.global_step(0),
+                               "loss": losses.mean().item(), "loss_last": losses[-1].item(),
+                               "lr": self.optimizer.param_groups[0]["lr"],
+                               "images_per_s": images_per_s}
+        self.epoch_losses, self.step_in_epoch = [], 0
+        if self.main:
+            row.update(evaluate.probe_batch(self.model, self.probe_images, SIMSIAM_CIFAR,
+                                            PROBE_SEED, args.bf16))
+            if self.epoch % args.eval_every == 0 or self.epoch == args.epochs:
+                row["knn_acc"] = self._knn()[0]
+            self.rows.append(row)
+            with open(args.out / "metrics.jsonl", "a", encoding="utf-8") as f:
+                f.write(_jsonl([row]))
+            self.bar.write(self._describe(row))
+        if self.epoch % args.checkpoint_every == 0 or self.epoch == args.epochs:
+            self.save()
+            self.last_saved = self.epoch
+        if self.distributed:
+            dist.barrier()
+
+    def _features(self) -> tuple[Tensor, Tensor]:
+        enc = self.model.encoder
+        return (evaluate.features(enc, self.train_images, bf16=self.args.bf16),
+                evaluate.features(enc, self.test_images, bf16=self.args.bf16))
+
+    def _knn(self) -> tuple[float, Tensor, Tensor]:
+        train_f, test_f = self._features()
+        acc = evaluate.knn(train_f, self.data.train_labels, test_f, self.data.test_labels,
+                           self.num_classes, self.args.knn_k, self.args.knn_t)
+        return acc, train_f, test_f
+
+    def _describe(self, row: dict[str, Any]) -> str:
+        knn = f"  kNN {100 * row['knn_acc']:.1f}%" if row.get("knn_acc") is not None else ""
+        return (f"epoch {row['epoch']}: loss {row['loss']:.4f}  std*sqrt(d) "
+                f"{row['std_scaled']:.3f}  |o| {row['center_norm']:.3f}  eff. rank "
+                f"{row['effective_rank']:.1f}/{self.args.dim}{knn}  {row['images_per_s']:.0f} "
+                f"img/s  -> {row['state']}")
+
+    def _finish(self) -> None:
+        if not self.main:
+            return
+        args = self.args
+        knn, train_f, test_f = self._knn()
+        linear = evaluate.linear_probe(train_f, self.data.train_labels, test_f,
+                                       self.data.test_labels, self.num_classes,
+                                       args.probe_epochs, args.seed)
+        last = self.rows[-1] if self.rows else {}
+        summary = {
+            "recipe": args.recipe, "recipe_fields": self.recipe.to_dict(),
+            "paper": {"source": PRESETS[args.recipe].source,
+                      "statement": PRESETS[args.recipe].summary},
+            "dataset": args.dataset, "epochs": self.epoch, "num_classes": self.num_classes,
+            "chance": 1 / self.num_classes, "knn_acc": knn, "linear_acc": linear,
+            "config": {k: (str(v) if not isinstance(v, (int, float, str, bool, type(None)))
+                           else v) for k, v in vars(args).items()},
+            "final": last,
+        }
+        cli.write_json(args.out / "summary.json", summary)
+        from full.report import plot_curves
+        plot_curves(self.rows, args.out / "curves.png", f"{args.dataset} / {args.recipe}")
+        self.bar.close()
+        print(f"{args.recipe}: std*sqrt(d) {last.get('std_scaled', math.nan):.3f}  |o| "
+              f"{last.get('center_norm', math.nan):.3f}  kNN {100 * knn:.1f}%  linear "
+              f"{100 * linear:.1f}%  (chance {100 / self.num_classes:.1f}%)  -> "
+              f"{last.get('state')}  [{args.out}]", flush=True)

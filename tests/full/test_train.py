@@ -1,0 +1,209 @@
+"""``python -m full.train`` end to end on CPU: steps, outputs, resume, NaN stop, bad flags."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import collapse.siamese
+from full import checkpoint, data, trainer
+from full.train import main
+from tests.full.conftest import TINY
+
+
+def rows(out):
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def shapes_run(out, *extra):
+    return ["--dataset", "shapes", "--train-size", "16", "--test-size", "16", "--out",
+            str(out), *TINY, *extra]
+
+
+def test_shapes_dataset_is_seeded_and_labelled():
+    a, ya = data.shapes(64, seed=3)
+    b, yb = data.shapes(64, seed=3)
+    c, _ = data.shapes(64, seed=4)
+    assert a.dtype == torch.uint8
+    assert a.shape == (64, 3, 32, 32)
+    assert torch.equal(a, b)
+    assert torch.equal(ya, yb)
+    assert not torch.equal(a, c)
+    assert set(ya.tolist()) <= set(range(10))
+    assert len(set(ya.tolist())) > 5
+
+
+def test_two_steps_on_shapes(tmp_path):
+    out = tmp_path / "run"
+    assert main(shapes_run(out, "--epochs", "1")) == 0
+    (row,) = rows(out)  # 16 images / batch 8 = 2 steps in one epoch
+    assert row["epoch"] == 1
+    assert row["step"] == 2
+    for key in ("loss", "std", "std_scaled", "center_norm", "effective_rank", "knn_acc",
+                "images_per_s", "grad_extra_center_cos"):
+        assert isinstance(row[key], float), key
+    assert -1.0 <= row["loss"] <= 1.0  # a mean of negative cosines
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["recipe"] == "simsiam"
+    assert summary["chance"] == 0.1
+    assert 0.0 <= summary["knn_acc"] <= 1.0
+    assert 0.0 <= summary["linear_acc"] <= 1.0
+    assert (out / "curves.png").stat().st_size > 0
+    state = checkpoint.load(out / "checkpoint.pt", {"epochs": 1, "width": 2})
+    assert state["epoch"] == 1
+
+
+def test_two_steps_on_cifar10_layout(tiny_cifar, tmp_path):
+    out = tmp_path / "run"
+    assert main(["--dataset", "cifar10", "--data-dir", str(tiny_cifar), "--no-download",
+                 "--train-size", "16", "--epochs", "1", "--out", str(out), *TINY]) == 0
+    (row,) = rows(out)
+    assert row["step"] == 2
+    assert isinstance(row["loss"], float)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["num_classes"] == 10
+    assert summary["dataset"] == "cifar10"
+
+
+def test_cifar_absent_offline_is_one_line(tmp_path, capsys):
+    status = main(["--dataset", "cifar10", "--data-dir", str(tmp_path / "empty"),
+                   "--no-download", "--out", str(tmp_path / "o"), *TINY])
+    err = capsys.readouterr().err.strip()
+    assert status == 2
+    assert "\n" not in err
+    assert "cifar-10-python.tar.gz" in err
+    assert str(tmp_path / "empty") in err
+
+
+def final_weights(out):
+    return torch.load(out / "checkpoint.pt", weights_only=True)["model"]
+
+
+def assert_same_run(a, b):
+    assert [r["loss"] for r in rows(a)] == [r["loss"] for r in rows(b)]  # bit for bit
+    wa, wb = final_weights(a), final_weights(b)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_sigterm_mid_epoch_then_resume_is_exact(tmp_path, monkeypatch, capsys):
+    flags = ["--train-size", "32", "--epochs", "2"]  # 4 steps per epoch
+    whole = tmp_path / "whole"
+    assert main(shapes_run(whole, *flags)) == 0
+    seed_of = trainer.step_seed
+
+    def interrupt_at_step_5(seed, rank, step):
+        if step == 5:  # epoch 2, second batch: the signal lands mid-epoch
+            os.kill(os.getpid(), signal.SIGTERM)
+        return seed_of(seed, rank, step)
+
+    cut = tmp_path / "cut"
+    monkeypatch.setattr(trainer, "step_seed", interrupt_at_step_5)
+    assert main(shapes_run(cut, *flags)) == 128 + signal.SIGTERM
+    assert "interrupted by SIGTERM at epoch 2 step 2" in capsys.readouterr().err
+    assert torch.load(cut / "checkpoint.pt", weights_only=True)["step"] == 2
+    monkeypatch.setattr(trainer, "step_seed", seed_of)
+    assert main(shapes_run(cut, *flags, "--resume")) == 0
+    assert_same_run(whole, cut)
+
+
+def test_sigkill_then_resume_reproduces_the_losses(tmp_path):
+    flags = ["--epochs", "12", "--train-size", "32"]
+    whole = tmp_path / "whole"
+    assert main(shapes_run(whole, *flags)) == 0
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "full.train", *shapes_run(killed, *flags)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (killed / "checkpoint.pt").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL  # killed before the 12 epochs were done
+    assert main(shapes_run(killed, *flags, "--resume")) == 0
+    assert_same_run(whole, killed)
+
+
+def test_nan_loss_stops_naming_the_step_and_keeps_the_checkpoint(tmp_path, monkeypatch,
+                                                                  capsys):
+    out = tmp_path / "run"
+    real, calls = collapse.siamese.siamese_loss, []
+
+    def nan_on_third_step(*args):
+        calls.append(1)
+        loss = real(*args)
+        return loss * float("nan") if len(calls) == 3 else loss
+
+    monkeypatch.setattr(collapse.siamese, "siamese_loss", nan_on_third_step)
+    assert main(shapes_run(out, "--epochs", "2")) == 1
+    err = capsys.readouterr().err.strip()
+    assert "loss is nan at step 2 (epoch 2, batch 1)" in err
+    assert "\n" not in err
+    state = checkpoint.load(out / "checkpoint.pt", {"epochs": 2})
+    assert state["epoch"] == 1  # the good epoch-1 checkpoint survived
+    assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+def test_corrupted_and_mismatched_checkpoints_are_one_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(shapes_run(out, "--epochs", "1")) == 0
+    capsys.readouterr()
+    assert main(shapes_run(out, "--epochs", "1", "--width", "3", "--resume")) == 2
+    err = capsys.readouterr().err.strip()
+    assert "other flags" in err
+    assert "width=2 (now 3)" in err
+    assert "\n" not in err
+    (out / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    assert main(shapes_run(out, "--epochs", "1", "--resume")) == 2
+    err = capsys.readouterr().err.strip()
+    assert "corrupted" in err
+    assert "\n" not in err
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--lr", "-0.1"], "--lr: invalid value '-0.1'"),
+    (["--recipe", "nope"], "unknown recipe 'nope'"),
+    (["--dataset", "imagenet"], "unknown dataset 'imagenet'"),
+    (["--epochs", "0"], "--epochs: invalid value '0'"),
+    (["--out", "/proc/forbidden"], "cannot write to --out /proc/forbidden"),
+    (["--resume"], "--resume: no checkpoint"),
+    pytest.param(["--sync-bn"], "--sync-bn needs CUDA", marks=pytest.mark.skipif(
+        torch.cuda.is_available(), reason="SyncBatchNorm runs on CUDA")),
+])
+def test_bad_flags_are_one_line_exit_2(flags, words, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out", str(tmp_path / "o"), *flags])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.startswith("full.train: error:")
+    assert err.count("\n") == 1
+    assert words in err
+
+
+def test_batch_not_divisible_by_world_size_in_a_real_process(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "full.train", "--batch", "7", "--out", str(tmp_path)],
+        capture_output=True, text=True, env={**os.environ, "WORLD_SIZE": "2"}, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == ("full.train: error: --batch 7 is not divisible by the "
+                                     "world size 2 (WORLD_SIZE)")
+
+
+def test_paper_table_runs_each_recipe_and_skips_finished_ones(tmp_path, capsys):
+    from full.paper_table import main as paper_table
+
+    flags = ["--recipes", "simsiam,no-stop-gradient", "--out", str(tmp_path),
+             "--dataset", "shapes", "--train-size", "16", "--test-size", "16", "--epochs", "1",
+             *TINY]
+    assert paper_table(flags) == 0
+    text = (tmp_path / "table.md").read_text()
+    assert "| simsiam | Table 2: SimSiam" in text
+    assert "| no-stop-gradient |" in text
+    assert paper_table(flags) == 0
+    assert capsys.readouterr().out.count("done, skipped") == 2
