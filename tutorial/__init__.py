@@ -1,0 +1,1 @@
+"""tutorial/: the chapters (Markdown) and ``python -m tutorial.figures``, their figures."""
