@@ -54,8 +54,11 @@ class GradientParts:
             "extra_center_norm": norm(o_e, dim=-1),
             "extra_residual_norm": norm(self.extra_residual, dim=-1).mean(-1),
             "anchor_center_norm": o_sq.sqrt(),
-            "extra_center_cos": (o_e * o_anchor).sum(-1)
-            / (norm(o_e, dim=-1) * o_sq.sqrt()).clamp_min(1e-12),
+            # undefined (NaN) when there is no center part, e.g. residual-only surgery
+            "extra_center_cos": torch.where(
+                norm(o_e, dim=-1) > 1e-8,
+                (o_e * o_anchor).sum(-1) / (norm(o_e, dim=-1) * o_sq.sqrt()).clamp_min(1e-12),
+                torch.nan),
             "eta": crossing(o_e, o_anchor),
         }
 

@@ -248,3 +248,12 @@ def test_summary_keys_shapes_and_values():
                                rtol=0, atol=1e-12)
     cos = torch.nn.functional.cosine_similarity(parts.extra_center, o_anchor, dim=-1)
     torch.testing.assert_close(summary["extra_center_cos"], cos, rtol=0, atol=1e-12)
+
+
+def test_center_cosine_is_undefined_without_a_center_part():
+    """Residual-only surgery has o_e = 0: its angle to o is NaN, not a number from rounding."""
+    a, b = _views()
+    summary = gr.decompose(preset("simsiam-residual"), a, b).summary()
+    assert torch.all(summary["extra_center_norm"] < 1e-8)
+    assert torch.isnan(summary["extra_center_cos"]).all()
+    assert torch.isfinite(summary["eta"]).all()
