@@ -79,8 +79,14 @@ def shapes(n: int, seed: int, size: int = 32) -> tuple[Tensor, Tensor]:
     phase = uniform(0, 2 * math.pi, 1, 1)
     stripes = torch.sin(2 * math.pi * (x * radius) / 4.0 + phase) > 0  # period 4 pixels
     mask &= ~striped.bool().view(n, 1, 1) | stripes
-    background = uniform(0.0, 1.0, 3, 1, 1)
-    foreground = (background + uniform(0.3, 0.7, 3, 1, 1)) % 1.0
+    # Grey levels with a faint tint: the class lives in the shape and its texture, and what
+    # varies between images (brightness, contrast, position, size) is what the SimSiam
+    # augmentations vary too. Fully random colours would be an invariant the augmentations
+    # keep (hue jitter is only +-0.1): self-supervision would then learn colour, not shape.
+    level = uniform(0.15, 0.85, 1, 1, 1)
+    background = (level + uniform(-0.05, 0.05, 3, 1, 1)).clamp(0, 1)
+    sign = torch.where(level > 0.5, -1.0, 1.0)
+    foreground = (background + sign * uniform(0.3, 0.5, 1, 1, 1)).clamp(0, 1)
     image = torch.where(mask.unsqueeze(1), foreground, background)
     image = image + 0.06 * torch.randn(n, 3, size, size, generator=g)
     return (image.clamp(0, 1) * 255).round().to(torch.uint8), labels
