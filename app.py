@@ -9,6 +9,8 @@ collapse.losses.pair.
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 import torch
 
@@ -23,12 +25,13 @@ from classroom.controls import (
     recipe_values,
     to_query,
 )
-from classroom.lessons import LESSONS, lesson
-from classroom.live import LiveRun
+from classroom.lessons import LESSONS, Lesson, lesson
+from classroom.live import TICKS_PER_S, LiveRun
+from classroom.live_figures import live_figures
 from collapse.recipe import PRESETS, name_of, preset
 
 torch.set_num_threads(1)  # one thread per session's work: 30 students share the server's cores
-TICK_INTERVAL_S = 0.1  # a live picture at 10 updates/s
+TICK_INTERVAL_S = 1 / TICKS_PER_S  # a live picture at 10 updates/s
 S = st.session_state
 
 st.set_page_config(page_title="SimSiam collapse, live", layout="wide")
@@ -45,9 +48,23 @@ def _apply(settings: dict[str, object]) -> None:
     S.update(settings)
 
 
+def _lesson_of(title: str) -> Lesson | None:
+    return next((x for x in LESSONS if x.title == title), None)
+
+
 def _init_from_url() -> None:
+    """The controls from the URL: a lesson's settings first, then the link's explicit values."""
     query = st.query_params.to_dict()
-    values, warnings = from_query(query)
+    warnings = []
+    chosen = None
+    if "lesson" in query:
+        try:
+            chosen = lesson(int(query["lesson"]))
+        except ValueError:
+            warnings.append(f"lesson={query['lesson']!r} is not one of 1..{len(LESSONS)}; "
+                            "no lesson loaded")
+    values, refused = from_query(query, chosen.settings if chosen else None)
+    warnings += refused
     hidden = {h for h in query.get("hide", "").split(",") if h}
     unknown = sorted(hidden - set(BY_NAME))
     if unknown:
@@ -55,17 +72,7 @@ def _init_from_url() -> None:
                         f"{', '.join(BY_NAME)}")
     S.update(values)
     S["_hidden"] = hidden & set(BY_NAME)
-    S["_lesson"] = "none"
-    if "lesson" in query:
-        try:
-            number = int(query["lesson"])
-            chosen = lesson(number)
-        except ValueError:
-            warnings.append(f"lesson={query['lesson']!r} is not one of 1..{len(LESSONS)}; "
-                            "no lesson loaded")
-        else:
-            _apply(chosen.settings)
-            S["_lesson"] = chosen.title
+    S["_lesson"] = chosen.title if chosen else "none"
     S["_warnings"] = warnings
     S["_playing"] = False
 
@@ -91,7 +98,7 @@ def _on_field() -> None:
 
 
 def _on_lesson() -> None:
-    chosen = next((x for x in LESSONS if x.title == S["_lesson"]), None)
+    chosen = _lesson_of(S["_lesson"])
     if chosen is not None:
         _apply(chosen.settings)
         S["_playing"] = False
@@ -113,9 +120,10 @@ def _widget(name: str) -> None:
     elif control.kind == "int":
         st.number_input(control.label, min_value=int(control.low), max_value=int(control.high),
                         step=1, **common)
-    else:
+    else:  # as many decimals as the step has (the default "%0.2f" shows 1e-4 as 0.00)
+        decimals = max(0, -math.floor(math.log10(control.step) + 1e-9))
         st.slider(control.label, min_value=float(control.low), max_value=float(control.high),
-                  step=control.step, **common)
+                  step=control.step, format=f"%.{decimals}f", **common)
 
 
 with st.sidebar:
@@ -142,11 +150,12 @@ except ValueError as error:
     st.warning(f"{error}. Still training {name_of(S['_recipe'])!r}; change a toggle to fix it.")
     recipe = S["_recipe"]
 
-query = to_query(values)
+current_lesson = _lesson_of(S["_lesson"])
+query = to_query(values, current_lesson.settings if current_lesson else None)
 if S["_hidden"]:
     query["hide"] = ",".join(sorted(S["_hidden"]))
-if S["_lesson"] != "none":
-    query["lesson"] = str(1 + [x.title for x in LESSONS].index(S["_lesson"]))
+if current_lesson is not None:
+    query["lesson"] = str(1 + LESSONS.index(current_lesson))
 if query != st.query_params.to_dict():
     st.query_params.from_dict(query)
 
@@ -161,6 +170,8 @@ run: LiveRun | None = S.get("_run")
 stale = run is None or S.get("_run_key") != run_key
 # A recipe that uses the same modules switches live (e.g. stop-gradient off mid-run).
 if stale or (run.sims[0].recipe != recipe and not run.set_recipe(0, recipe)):
+    if run is not None:
+        run.close()
     run = LiveRun([recipe] + ([compare] if compare else []), config, values["seed"])
 run.set_optimizer(config.lr, config.weight_decay)
 S["_run"], S["_run_key"] = run, run_key
@@ -174,19 +185,25 @@ st.caption("Zhang et al., ICLR 2022. Each point is one input's representation Z 
 for message in S["_warnings"]:
     st.warning(f"Refused URL value: {message}")
 
-if S["_lesson"] != "none":
-    chosen = next(x for x in LESSONS if x.title == S["_lesson"])
-    st.info(f"**{chosen.title}** ({chosen.section}). {chosen.watch}\n\n**Question:** "
-            f"{chosen.question}")
+if current_lesson is not None:
+    st.info(f"**{current_lesson.title}** ({current_lesson.section}). {current_lesson.watch}"
+            f"\n\n**Question:** {current_lesson.question}")
 
 play, step, reset, counter = st.columns([1, 1, 1, 3])
-if play.button("Pause" if S["_playing"] else "Play", key="play", type="primary",
-               width="stretch"):
-    S["_playing"] = not S["_playing"]
-    st.rerun()
+
+
+def _set_playing(playing: bool) -> None:
+    """Set, never toggle: a click that reaches the script twice (seen while the fragment's timer
+    runs) must not undo itself."""
+    S["_playing"] = playing
+
+
+play.button("Pause" if S["_playing"] else "Play", key="play", type="primary", width="stretch",
+            on_click=_set_playing, args=(not S["_playing"],))
 if step.button("Step", key="step", width="stretch", disabled=S["_playing"]):
     run.tick()
 if reset.button("Reset", key="reset", width="stretch"):
+    run.close()
     run = LiveRun([recipe] + ([compare] if compare else []), config, values["seed"])
     S["_run"] = run
 
@@ -209,24 +226,21 @@ def live() -> None:
                          f"{row['z_std_scaled']:.3f}, |o| = {row['z_center_norm']:.3f}")
             elif banner == "recovered":
                 st.success("**Recovered** from collapse: the residual is back.")
-            z, _ = sim.representations()
-            st.plotly_chart(charts.representation_figure(z[0], sim.test_y[0]),
-                            key=f"representation{index}", config={"displayModeBar": False})
             metric = st.columns(4)
             metric[0].metric("std(Z)·√d", f"{row['z_std_scaled']:.3f}", help="1 = isotropic")
             metric[1].metric("|o|", f"{row['z_center_norm']:.3f}", help="1 = collapsed")
             metric[2].metric("eff. rank", f"{row['z_effective_rank']:.2f} / {config.dim}")
             metric[3].metric("kNN", f"{run.knn[index][-1][1]:.2f}",
                              help=f"chance {run.chance():.2f}")
+            z, _ = sim.representations()
+            figures = {"picture": charts.representation_figure(z[0], sim.test_y[0], height=460)}
             parts = run.gradient_parts(index)
             if parts:
-                st.plotly_chart(charts.gradient_figure(parts), key=f"gradient{index}",
-                                config={"displayModeBar": False})
-            st.plotly_chart(charts.curves_figure(sim.curves(), config.dim, list(run.knn[index]),
-                                                 run.chance()),
-                            key=f"curves{index}", config={"displayModeBar": False})
-            st.plotly_chart(charts.covariance_figure(z[0]), key=f"covariance{index}",
-                            config={"displayModeBar": False})
+                figures["gradient"] = charts.gradient_figure(parts)
+            figures["covariance"] = charts.covariance_figure(z[0])
+            figures["curves"] = charts.curves_figure(run.series(index), config.dim,
+                                                     list(run.knn[index]), run.chance())
+            live_figures(figures, key=f"figures{index}")
 
 
 live()

@@ -1,160 +1,248 @@
-"""Plotly figures of the app: fast to redraw (a few ms), drawn from the shared metrics only.
+"""Plotly figures of the app, drawn from the shared metrics only, as plain plotly.js specs.
 
-Matplotlib stays for static exports (toy.plots). Every figure keeps a fixed ``uirevision`` so a
-student's zoom or camera survives the redraws of a live run.
+A figure here is a ``{"data": [...], "layout": {...}}`` dict in plotly.js's own schema, not a
+``plotly.graph_objects.Figure``: building and validating graph objects cost 40-100 ms per figure
+(measured: the sphere 42 ms, the curves panel 96 ms), more than a whole tick's drawing budget;
+the dicts take about a millisecond. ``plotly.graph_objects.Figure(spec)`` accepts every one of
+them (the tests check that). Every figure keeps a fixed ``uirevision`` so a student's zoom or
+camera survives the redraws of a live run. Matplotlib stays for the static exports (toy.plots).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 
 from collapse import metrics
 from collapse.criterion import COLLAPSED_STD_SCALED
 from toy.plots import principal_plane
 
+Figure = dict[str, object]  # a plotly.js figure spec
+
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
            "#c5b0d5", "#c49c94")
 MAX_POINTS = 512  # points drawn per representation picture (of the 1024 held-out points)
+FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 12, "color": "#31333f"}
+CORRELATION_COLOURS = [[0, "#2166ac"], [0.5, "#f7f7f7"], [1, "#b2182b"]]  # -1 blue, +1 red
+GRADIENT_COLOURS = {"basic": "#7f7f7f", "center": "#d62728", "residual": "#1f77b4",
+                    "decentering": "#ff9896", "decorrelation": "#aec7e8"}
 
 
-def _colours(labels: np.ndarray) -> list[str]:
-    return [PALETTE[int(k) % len(PALETTE)] for k in labels]
+def _round(values: Sequence[float] | np.ndarray, digits: int = 4) -> list:
+    """A JSON-ready (nested) list, NaN and inf as None (plotly.js draws a gap)."""
+    array = np.round(np.asarray(values, dtype=float), digits)
+    if array.ndim > 1:
+        return [_round(row, digits) for row in array]
+    return [v if math.isfinite(v) else None for v in array.tolist()]
 
 
-def representation_figure(z: torch.Tensor, labels: torch.Tensor, height: int = 420) -> go.Figure:
+def _num(value: float, digits: int = 4) -> float | None:
+    value = round(float(value), digits)
+    return value if math.isfinite(value) else None
+
+
+def _sphere_wireframe() -> dict[str, list]:
+    """Five latitudes and six meridians of the unit sphere as one line trace (None = pen up)."""
+    a = np.linspace(0, 2 * math.pi, 37)
+    xs: list = []
+    ys: list = []
+    zs: list = []
+    for lat in np.linspace(-60, 60, 5):
+        r, h = math.cos(math.radians(lat)), math.sin(math.radians(lat))
+        xs += [*_round(r * np.cos(a)), None]
+        ys += [*_round(r * np.sin(a)), None]
+        zs += [*_round(np.full_like(a, h)), None]
+    for lon in np.linspace(0, math.pi, 6, endpoint=False):
+        xs += [*_round(np.cos(lon) * np.cos(a)), None]
+        ys += [*_round(np.sin(lon) * np.cos(a)), None]
+        zs += [*_round(np.sin(a)), None]
+    return {"x": xs, "y": ys, "z": zs}
+
+
+WIREFRAME = _sphere_wireframe()
+UNIT_CIRCLE = {"x": _round(np.cos(np.linspace(0, 2 * math.pi, 121))),
+               "y": _round(np.sin(np.linspace(0, 2 * math.pi, 121)))}
+
+
+def representation_figure(z: torch.Tensor, labels: torch.Tensor, height: int = 420) -> Figure:
     """Z = z/|z| on the circle (d = 2), the sphere (d = 3) or an uncentred PCA plane (d > 3),
     coloured by the hidden class, with the center vector o drawn as an arrow."""
-    u = metrics.normalize(z[:MAX_POINTS].detach().double()).numpy()
-    colours = _colours(labels[:MAX_POINTS].numpy())
-    o = u.mean(axis=0)
+    z = z[:MAX_POINTS].detach().double()
+    u, o = metrics.normalize(z).numpy(), metrics.center(z).numpy()
+    colours = [PALETTE[int(k) % len(PALETTE)] for k in labels[:MAX_POINTS].tolist()]
     d = u.shape[1]
-    fig = go.Figure()
+    layout: dict[str, object] = {"height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+                                 "uirevision": "representation", "showlegend": False,
+                                 "font": FONT}
     if d == 3:
-        a = np.linspace(0, 2 * math.pi, 37)
-        for lat in np.linspace(-60, 60, 5):  # a light wireframe of the sphere
-            r, h = math.cos(math.radians(lat)), math.sin(math.radians(lat))
-            fig.add_trace(go.Scatter3d(x=r * np.cos(a), y=r * np.sin(a), z=np.full_like(a, h),
-                                       mode="lines", line={"color": "#ccc", "width": 1},
-                                       hoverinfo="skip", showlegend=False))
-        for lon in np.linspace(0, math.pi, 6, endpoint=False):
-            fig.add_trace(go.Scatter3d(x=np.cos(lon) * np.cos(a), y=np.sin(lon) * np.cos(a),
-                                       z=np.sin(a), mode="lines",
-                                       line={"color": "#ccc", "width": 1},
-                                       hoverinfo="skip", showlegend=False))
-        fig.add_trace(go.Scatter3d(x=u[:, 0], y=u[:, 1], z=u[:, 2], mode="markers",
-                                   marker={"size": 3, "color": colours}, name="Z",
-                                   showlegend=False))
-        fig.add_trace(go.Scatter3d(x=[0, o[0]], y=[0, o[1]], z=[0, o[2]],
-                                   mode="lines+markers+text", text=["", "o"],
-                                   line={"color": "black", "width": 8},
-                                   marker={"size": [0, 5], "color": "black"}, name="center o",
-                                   showlegend=False))
-        axis = {"range": [-1.1, 1.1], "showticklabels": False, "title": ""}
-        fig.update_layout(scene={"xaxis": axis, "yaxis": axis, "zaxis": axis,
-                                 "aspectmode": "cube"})
+        data = [
+            {"type": "scatter3d", "mode": "lines", "name": "sphere", **WIREFRAME,
+             "line": {"color": "#ccc", "width": 1}, "hoverinfo": "skip"},
+            {"type": "scatter3d", "mode": "markers", "name": "Z", "x": _round(u[:, 0]),
+             "y": _round(u[:, 1]), "z": _round(u[:, 2]),
+             "marker": {"size": 3, "color": colours}},
+            {"type": "scatter3d", "mode": "lines+markers+text", "name": "center o",
+             "x": [0, _num(o[0])], "y": [0, _num(o[1])], "z": [0, _num(o[2])],
+             "text": ["", "o"], "textposition": "top center",
+             "line": {"color": "black", "width": 8},
+             "marker": {"size": [0, 5], "color": "black"}},
+        ]
+        axis = {"range": [-1.1, 1.1], "visible": False}  # the wireframe is the frame
+        layout["scene"] = {"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube",
+                           "camera": {"eye": {"x": 1.1, "y": 1.1, "z": 0.7}}}
+        return {"data": data, "layout": layout}
+    if d == 2:
+        xy, oxy, titles = u, o, ("Z₁", "Z₂")
     else:
-        if d == 2:
-            xy, oxy, title = u, o, ("Z₁", "Z₂")
-        else:
-            plane, share = principal_plane(u)
-            xy, oxy = u @ plane.T, o @ plane.T
-            title = (f"PC1 ({share[0]:.0%} of |Z|², uncentred PCA of d = {d})",
-                     f"PC2 ({share[1]:.0%})")
-        a = np.linspace(0, 2 * math.pi, 120)
-        fig.add_trace(go.Scattergl(x=np.cos(a), y=np.sin(a), mode="lines",
-                                   line={"color": "#bbb", "width": 1,
-                                         "dash": "solid" if d == 2 else "dash"},
-                                   hoverinfo="skip", showlegend=False))
-        fig.add_trace(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers",
-                                   marker={"size": 5, "color": colours}, showlegend=False))
-        fig.add_annotation(x=oxy[0], y=oxy[1], ax=0, ay=0, xref="x", yref="y", axref="x",
-                           ayref="y", showarrow=True, arrowhead=3, arrowwidth=3, text="o")
-        fig.update_xaxes(range=[-1.15, 1.15], title=title[0], zeroline=False)
-        fig.update_yaxes(range=[-1.15, 1.15], title=title[1], scaleanchor="x", zeroline=False)
-    fig.update_layout(height=height, margin={"l": 0, "r": 0, "t": 10, "b": 0},
-                      uirevision="representation")
-    return fig
+        plane, share = principal_plane(u)
+        xy, oxy = u @ plane.T, o @ plane.T
+        titles = (f"PC1 ({share[0]:.0%} of |Z|², uncentred PCA of d = {d})",
+                  f"PC2 ({share[1]:.0%})")
+    data = [
+        {"type": "scattergl", "mode": "lines", "name": "unit circle", **UNIT_CIRCLE,
+         "line": {"color": "#bbb", "width": 1, "dash": "solid" if d == 2 else "dash"},
+         "hoverinfo": "skip"},
+        {"type": "scattergl", "mode": "markers", "name": "Z", "x": _round(xy[:, 0]),
+         "y": _round(xy[:, 1]), "marker": {"size": 5, "color": colours}},
+    ]
+    layout["annotations"] = [{"x": _num(oxy[0]), "y": _num(oxy[1]),
+                              "ax": 0, "ay": 0, "xref": "x", "yref": "y", "axref": "x",
+                              "ayref": "y", "showarrow": True, "arrowhead": 3, "arrowwidth": 3,
+                              "text": "o", "name": "center o"}]
+    layout["xaxis"] = {"range": [-1.15, 1.15], "title": {"text": titles[0]}, "zeroline": False}
+    layout["yaxis"] = {"range": [-1.15, 1.15], "title": {"text": titles[1]}, "zeroline": False,
+                       "scaleanchor": "x"}
+    layout["margin"] = {"l": 50, "r": 10, "t": 10, "b": 40}
+    return {"data": data, "layout": layout}
 
 
-def _series(curves: dict[str, list[list[float]]], key: str) -> np.ndarray:
-    return np.array([row[0] for row in curves.get(key, [])], dtype=float)
+def _domain(low: float, high: float) -> list[float]:
+    return [min(1.0, max(0.0, round(low, 6))), min(1.0, max(0.0, round(high, 6)))]
 
 
-def curves_figure(curves: dict[str, list[list[float]]], dim: int, knn: list[tuple[int, float]],
-                  chance: float, height: int = 460) -> go.Figure:
-    """The decomposition over training: |o|² + mean|r|² = 1, std·√d vs 1, effective rank vs d,
-    loss, kNN vs chance."""
-    steps = _series(curves, "step")
-    fig = make_subplots(rows=2, cols=3, subplot_titles=(
+def _grid(rows: int, cols: int, titles: Sequence[str], hspace: float, vspace: float
+          ) -> tuple[dict[str, object], list[tuple[str, str]]]:
+    """Axes of a rows x cols grid of subplots (row-major) and their title annotations, as
+    plotly's make_subplots lays them out; returns the layout part and each cell's (x, y) ids."""
+    width, height = (1 - hspace * (cols - 1)) / cols, (1 - vspace * (rows - 1)) / rows
+    layout: dict[str, object] = {"annotations": []}
+    cells = []
+    for i in range(rows * cols):
+        row, col = divmod(i, cols)
+        suffix = "" if i == 0 else str(i + 1)
+        x0 = col * (width + hspace)
+        y1 = 1 - row * (height + vspace)
+        layout[f"xaxis{suffix}"] = {"domain": _domain(x0, x0 + width), "anchor": f"y{suffix}"}
+        layout[f"yaxis{suffix}"] = {"domain": _domain(y1 - height, y1), "anchor": f"x{suffix}"}
+        layout["annotations"].append({"text": titles[i], "x": x0 + width / 2, "y": y1,
+                                      "xref": "paper", "yref": "paper", "xanchor": "center",
+                                      "yanchor": "bottom", "showarrow": False,
+                                      "font": {"size": 12}})
+        cells.append((f"x{suffix}", f"y{suffix}"))
+    return layout, cells
+
+
+def _axis_key(axis_id: str) -> str:
+    """The layout key of an axis id: "x2" -> "xaxis2", "y" -> "yaxis"."""
+    return f"{axis_id[0]}axis{axis_id[1:]}"
+
+
+def _hline(cell: tuple[str, str], y: float, colour: str, dash: str) -> dict[str, object]:
+    return {"type": "line", "xref": f"{cell[0]} domain", "x0": 0, "x1": 1, "yref": cell[1],
+            "y0": y, "y1": y, "line": {"color": colour, "dash": dash, "width": 1.5}}
+
+
+def curves_figure(curves: Mapping[str, Sequence[float]], dim: int,
+                  knn: Sequence[tuple[int, float]], chance: float, height: int = 460) -> Figure:
+    """The decomposition over training, one value per record in ``curves`` (``{metric: [...]}``
+    with a ``step`` column): |o|² + mean|r|² = 1, std·√d vs 1, effective rank vs d, loss,
+    kNN accuracy vs chance, and η = o_e·o/|o|² (Fig. 5a: < 0 means the extra gradient
+    de-centers)."""
+    layout, cells = _grid(2, 3, (
         "|o|² (center) + mean|r|² (residual) = 1", "std(Z)·√d  (1 = isotropic)",
         f"effective rank (of d = {dim})", "loss", "kNN accuracy (dotted: chance)",
-        "|o_e|/|o|: de-centering strength"), vertical_spacing=0.16)
-    o2 = _series(curves, "z_center_norm") ** 2
-    fig.add_trace(go.Scatter(x=steps, y=o2, stackgroup="e", name="|o|²",
-                             line={"color": "#d62728"}), 1, 1)
-    fig.add_trace(go.Scatter(x=steps, y=1 - o2, stackgroup="e", name="mean|r|²",
-                             line={"color": "#1f77b4"}), 1, 1)
-    for key, name, colour in (("z_std_scaled", "Z", "#1f77b4"), ("p_std_scaled", "P", "#ff7f0e")):
+        "η = o_e·o/|o|²  (< 0: de-centering)"), hspace=0.07, vspace=0.2)
+    steps = _round(curves.get("step", []), 0)
+
+    def line(cell: int, key: str, name: str, colour: str, **extra: object) -> dict[str, object]:
+        return {"type": "scatter", "mode": "lines", "x": steps, "y": _round(curves[key]),
+                "name": name, "line": {"color": colour}, "xaxis": cells[cell][0],
+                "yaxis": cells[cell][1], **extra}
+
+    data: list[dict[str, object]] = []
+    shapes = [_hline(cells[1], 1, "gray", "dot"),
+              _hline(cells[1], COLLAPSED_STD_SCALED, "#d62728", "dash"),
+              _hline(cells[2], dim, "gray", "dot"), _hline(cells[4], chance, "gray", "dot")]
+    if "z_center_norm" in curves:
+        o2 = np.square(np.asarray(curves["z_center_norm"], dtype=float))
+        for y, name, colour in ((o2, "|o|²", "#d62728"), (1 - o2, "mean|r|²", "#1f77b4")):
+            data.append({"type": "scatter", "mode": "lines", "x": steps, "y": _round(y),
+                         "name": name, "stackgroup": "energy", "line": {"color": colour},
+                         "xaxis": cells[0][0], "yaxis": cells[0][1]})
+    for key, name, colour in (("z_std_scaled", "std·√d Z", "#1f77b4"),
+                              ("p_std_scaled", "std·√d P", "#ff7f0e")):
         if key in curves:
-            fig.add_trace(go.Scatter(x=steps, y=_series(curves, key), name=f"std·√d {name}",
-                                     line={"color": colour}), 1, 2)
-    fig.add_hline(y=1, line_dash="dot", line_color="gray", row=1, col=2)
-    fig.add_hline(y=COLLAPSED_STD_SCALED, line_dash="dash", line_color="#d62728", row=1, col=2)
-    fig.add_trace(go.Scatter(x=steps, y=_series(curves, "z_effective_rank"), name="rank Z",
-                             line={"color": "#2ca02c"}), 1, 3)
-    fig.add_hline(y=dim, line_dash="dot", line_color="gray", row=1, col=3)
-    fig.add_trace(go.Scatter(x=steps, y=_series(curves, "loss"), name="loss",
-                             line={"color": "#555"}), 2, 1)
+            data.append(line(1, key, name, colour))
+    if "z_effective_rank" in curves:
+        data.append(line(2, "z_effective_rank", "rank Z", "#2ca02c"))
+    if "loss" in curves:
+        data.append(line(3, "loss", "loss", "#555"))
     if knn:
-        fig.add_trace(go.Scatter(x=[s for s, _ in knn], y=[a for _, a in knn], name="kNN",
-                                 mode="lines+markers", line={"color": "#9467bd"}), 2, 2)
-    fig.add_hline(y=chance, line_dash="dot", line_color="gray", row=2, col=2)
-    if "grad_extra_center_norm" in curves:
-        ratio = _series(curves, "grad_extra_center_norm") / np.maximum(
-            _series(curves, "grad_anchor_center_norm"), 1e-12)
-        fig.add_trace(go.Scatter(x=steps, y=ratio, name="|o_e|/|o|",
-                                 line={"color": "#8c564b"}), 2, 3)
-    fig.update_yaxes(range=[0, 1.02], row=1, col=1)
-    fig.update_yaxes(range=[0, 1.1], row=1, col=2)
-    fig.update_yaxes(range=[0, dim + 0.5], row=1, col=3)
-    fig.update_yaxes(range=[0, 1.02], row=2, col=2)
-    fig.update_layout(height=height, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      uirevision="curves")
-    fig.update_annotations(font_size=12)
-    return fig
+        data.append({"type": "scatter", "mode": "lines+markers", "name": "kNN",
+                     "x": [s for s, _ in knn], "y": _round([a for _, a in knn]),
+                     "line": {"color": "#9467bd"}, "xaxis": cells[4][0], "yaxis": cells[4][1]})
+    if "grad_eta" in curves:
+        data.append(line(5, "grad_eta", "η", "#8c564b"))
+        shapes.append(_hline(cells[5], 0, "gray", "dot"))
+        eta = [v for v in curves["grad_eta"] if math.isfinite(v)]
+        low, high = min([*eta, -0.1]), max([*eta, 0.1])  # keep 0 inside, off the frame
+        layout["yaxis6"]["range"] = [low - 0.1 * (high - low), high + 0.1 * (high - low)]
+    for cell, top in ((0, 1.02), (1, 1.1), (2, dim + 0.5), (4, 1.02)):
+        layout[f"yaxis{'' if cell == 0 else cell + 1}"]["range"] = [0, top]
+    for _, y in cells[1:]:  # one step axis: zooming one panel zooms them all
+        layout[_axis_key("x" + y[1:])]["matches"] = "x"
+    layout.update(height=height, showlegend=False, shapes=shapes, uirevision="curves", font=FONT,
+                  margin={"l": 40, "r": 10, "t": 30, "b": 30})
+    return {"data": data, "layout": layout}
 
 
-def gradient_figure(parts: dict[str, float], height: int = 260) -> go.Figure:
-    """The gradient the anchor receives now: basic vs the extra gradient's center (de-centering)
-    and residual (de-correlation) parts (paper §3); for InfoNCE also -o/τ and -Σλr/τ (§4)."""
-    names = list(parts)
-    fig = go.Figure(go.Bar(x=[parts[n] for n in names], y=names, orientation="h",
-                           marker_color=["#7f7f7f", "#d62728", "#1f77b4", "#ff9896",
-                                         "#aec7e8"][:len(names)],
-                           text=[f"{parts[n]:.3f}" for n in names], textposition="auto"))
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      xaxis_title="mean magnitude per sample", uirevision="gradient")
-    fig.update_yaxes(autorange="reversed")
-    return fig
+def gradient_figure(parts: Mapping[str, tuple[str, float]], height: int = 200) -> Figure:
+    """The gradient the anchor receives now, ``{label: (kind, magnitude)}``: basic vs the extra
+    gradient's center (de-centering) and residual (de-correlation) parts (paper §3); for InfoNCE
+    also -o/τ and -Σλr/τ (§4). ``kind`` picks the colour."""
+    labels = list(parts)
+    values = [_num(parts[label][1]) for label in labels]
+    data = [{"type": "bar", "orientation": "h", "x": values, "y": labels,
+             "marker": {"color": [GRADIENT_COLOURS[parts[label][0]] for label in labels]},
+             "text": [f"{parts[label][1]:.3f}" for label in labels], "textposition": "outside",
+             "cliponaxis": False}]
+    top = max([v for v in values if v is not None] + [1e-6])
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 40}, "font": FONT,
+              "xaxis": {"title": {"text": "mean magnitude per sample"}, "range": [0, 1.2 * top]},
+              "yaxis": {"autorange": "reversed", "automargin": True}, "uirevision": "gradient"}
+    return {"data": data, "layout": layout}
 
 
-def covariance_figure(z: torch.Tensor, height: int = 260) -> go.Figure:
+def covariance_figure(z: torch.Tensor, height: int = 260) -> Figure:
     """Correlation heatmap of Z's dimensions and its covariance eigen-spectrum."""
     corr = metrics.correlation(z).numpy()
     spectrum = metrics.eigenspectrum(z).numpy()
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("correlation of Z's dimensions",
-                                                        "covariance eigenvalues"))
-    fig.add_trace(go.Heatmap(z=corr, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
-                             showscale=False), 1, 1)
-    fig.add_trace(go.Bar(y=spectrum, marker_color="#2ca02c"), 1, 2)
-    fig.update_yaxes(autorange="reversed", row=1, col=1)
-    fig.update_layout(height=height, showlegend=False, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      uirevision="covariance")
-    fig.update_annotations(font_size=12)
-    return fig
+    layout, cells = _grid(1, 2, ("correlation of Z's dimensions", "covariance eigenvalues"),
+                          hspace=0.12, vspace=0)
+    dims = list(range(1, corr.shape[0] + 1))
+    data = [{"type": "heatmap", "z": _round(corr, 3), "x": dims, "y": dims, "zmin": -1, "zmax": 1,
+             "colorscale": CORRELATION_COLOURS, "showscale": False,
+             "xaxis": cells[0][0], "yaxis": cells[0][1]},
+            {"type": "bar", "x": dims, "y": _round(spectrum), "marker": {"color": "#2ca02c"},
+             "xaxis": cells[1][0], "yaxis": cells[1][1]}]
+    layout["yaxis"]["autorange"] = "reversed"
+    if len(dims) <= 8:  # one tick per dimension while they stay readable
+        for axis in ("xaxis", "yaxis", "xaxis2"):
+            layout[axis]["dtick"] = 1
+    layout.update(height=height, showlegend=False, uirevision="covariance", font=FONT,
+                  margin={"l": 30, "r": 10, "t": 30, "b": 30})
+    return {"data": data, "layout": layout}

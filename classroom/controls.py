@@ -105,11 +105,15 @@ RECIPE_FIELDS = tuple(f.name for f in fields(Recipe) if f.name in BY_NAME)
 DEFAULTS: dict[str, object] = {c.name: c.default for c in CONTROLS}
 
 
-def from_query(query: Mapping[str, str | list[str]]) -> tuple[dict[str, object], list[str]]:
+def from_query(query: Mapping[str, str | list[str]], start: Mapping[str, object] | None = None
+               ) -> tuple[dict[str, object], list[str]]:
     """Control values from URL parameters, and a warning for each refused value.
 
-    A preset named by ``recipe`` sets the recipe fields first; explicit fields then override it.
-    Unknown parameters (other than the app's own ``lesson`` and ``hide``) are refused too.
+    The values start from the defaults, updated by ``start`` (a lesson's settings); a preset
+    named by ``recipe`` (or by ``start``) sets the recipe fields; explicit fields then override
+    it, and ``recipe`` becomes the name of the preset they match, or 'custom'. Unknown
+    parameters (other than the app's own ``lesson`` and ``hide``) are refused too, and so is an
+    invalid combination of fields (the preset ``simsiam`` is used instead).
     """
     given: dict[str, object] = {}
     warnings = []
@@ -123,10 +127,10 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[dict[str, object],
         try:
             given[name] = control.parse(text[-1] if isinstance(text, list) else text)
         except ValueError as error:
-            warnings.append(f"{error}; using {control.default!r}")
-    values = dict(DEFAULTS)
-    if given.get("recipe", "custom") != "custom":
-        values.update(recipe_values(preset(str(given["recipe"]))))
+            warnings.append(f"{error}; using {(start or {}).get(name, control.default)!r}")
+    values = {**DEFAULTS, **(start or {})}
+    if given.get("recipe", values["recipe"]) != "custom":
+        values.update(recipe_values(preset(str(given.get("recipe", values["recipe"])))))
     values.update(given)
     try:
         recipe_of(values)
@@ -154,16 +158,22 @@ def config_of(values: Mapping[str, object]) -> ToyConfig:
                      augmentation=values["augmentation"])
 
 
-def to_query(values: Mapping[str, object]) -> dict[str, str]:
-    """URL parameters for ``values``: only what differs from the defaults (or from the preset)."""
+def to_query(values: Mapping[str, object], start: Mapping[str, object] | None = None
+             ) -> dict[str, str]:
+    """URL parameters for ``values``: only what differs from where :func:`from_query` starts
+    (the defaults updated by ``start``, and the fields of the preset that ``recipe`` names), so
+    ``from_query(to_query(v, s), s)`` gives ``v`` back."""
+    start = start or {}
     query: dict[str, str] = {}
     name = values["recipe"]
     base = recipe_values(preset(name)) if name != "custom" else {}
     for control in CONTROLS:
         value = values[control.name]
-        if control.name in base and value == base[control.name]:
-            continue
-        if control.name not in base and value == control.default:
+        if control.name in RECIPE_FIELDS:
+            reference = base.get(control.name, start.get(control.name, control.default))
+        else:
+            reference = start.get(control.name, control.default)
+        if value == reference:
             continue
         query[control.name] = str(value).lower() if isinstance(value, bool) else str(value)
     return query

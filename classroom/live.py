@@ -2,9 +2,11 @@
 
 A :class:`LiveRun` wraps toy Simulations (the same training loop as ``python -m toy.run``) and
 adds only what a live picture needs: a bounded amount of work per tick (the number of steps
-adapts to the measured step time), a bounded history, a kNN curve sampled every few ticks, the
-collapse banner's state, and exports. The app keeps one LiveRun per session in
-``st.session_state``; nothing is shared between sessions.
+adapts to the measured step time and to how many sessions are ticking in this server process),
+a bounded history of the latest metrics as plain floats (so a redraw needs no pass over the
+Simulation's tensors), a kNN curve sampled every few ticks, the collapse banner's state, and
+exports. The app keeps one LiveRun per session in ``st.session_state``; nothing of the training
+is shared between sessions (the process-wide tick register holds only times).
 """
 
 from __future__ import annotations
@@ -19,17 +21,39 @@ from collapse.recipe import Recipe, name_of
 from toy.plots import plot_curves, plot_representations
 from toy.train import Simulation, ToyConfig
 
-TICK_BUDGET_S = 0.04  # training time per tick and per run: leaves room to draw at >= 10 ticks/s
+TICKS_PER_S = 10  # the app redraws at 10 updates/s (app.TICK_INTERVAL_S = 1 / TICKS_PER_S)
+TICK_BUDGET_S = 0.06  # training time per tick of a session alone (all its runs together)
+TRAINING_SHARE = 0.6  # seconds of training per second for all sessions of a server process
+ACTIVE_WINDOW_S = 1.0  # a run that ticked within this window counts as an active session
 MAX_STEPS_PER_TICK = 50
 HISTORY = 400  # records kept per run: memory stays flat over a long lesson
 KNN_EVERY = 10  # ticks between two kNN evaluations
-GRADIENT_BARS = {
-    "grad_basic_norm": "basic  B",
-    "grad_extra_center_norm": "extra, center  |o_e|",
-    "grad_extra_residual_norm": "extra, residual  mean|r_e|",
-    "grad_infonce_decentering": "InfoNCE  |o|/τ",
-    "grad_infonce_decorrelation": "InfoNCE  mean|Σλr|/τ",
+GRADIENT_BARS = {  # recorded key: (bar label, kind)
+    "grad_basic_norm": ("basic  B", "basic"),
+    "grad_extra_center_norm": ("extra, center  |o_e|", "center"),
+    "grad_extra_residual_norm": ("extra, residual  mean|r_e|", "residual"),
+    "grad_infonce_decentering": ("InfoNCE  |o|/τ", "decentering"),
+    "grad_infonce_decorrelation": ("InfoNCE  mean|Σλr|/τ", "decorrelation"),
 }
+
+_ticking: dict[int, float] = {}  # id(LiveRun) -> time of its last tick, for the shared budget
+_ticking_lock = threading.Lock()
+
+
+def active_sessions(now: float | None = None) -> int:
+    """How many LiveRuns of this process ticked within the last ``ACTIVE_WINDOW_S``."""
+    now = time.perf_counter() if now is None else now
+    with _ticking_lock:
+        for key in [k for k, t in _ticking.items() if now - t > ACTIVE_WINDOW_S]:
+            del _ticking[key]
+        return len(_ticking)
+
+
+def tick_budget(active: int) -> float:
+    """Training seconds per tick for one of ``active`` sessions: ``TICK_BUDGET_S`` alone, less
+    when the sessions together would train more than ``TRAINING_SHARE`` of each second (a
+    class of 30 shares one process: each picture stays live, each takes fewer steps)."""
+    return min(TICK_BUDGET_S, TRAINING_SHARE / (TICKS_PER_S * max(1, active)))
 
 
 class LiveRun:
@@ -38,33 +62,49 @@ class LiveRun:
     def __init__(self, recipes: list[Recipe], config: ToyConfig, seed: int) -> None:
         self.config, self.seed = config, seed
         self.sims = [Simulation(r, config, (seed,), max_history=HISTORY) for r in recipes]
+        self.records: list[deque[dict[str, float]]] = [deque(maxlen=HISTORY) for _ in recipes]
         self.knn: list[deque[tuple[int, float]]] = [deque(maxlen=HISTORY) for _ in recipes]
-        self.lock = threading.Lock()  # exports run on another thread than the ticks
-        self.step_time = 2e-3 * len(recipes)  # seconds per lock-step, refined by measurement
+        self.lock = threading.Lock()  # exports may run on another thread than the ticks
+        self.step_time = 3e-3 * len(recipes)  # seconds per lock-step, refined by measurement
         self.ticks = 0
         self.was_collapsed = [False] * len(recipes)
-        for sim, knn in zip(self.sims, self.knn, strict=True):
-            sim.record()
-            knn.append((0, sim.knn()[0]))
+        for index, sim in enumerate(self.sims):
+            self._record(index)
+            self.knn[index].append((0, sim.knn()[0]))
 
     @property
     def steps(self) -> int:
         return self.sims[0].steps
 
-    def tick(self, budget_s: float = TICK_BUDGET_S) -> int:
-        """Train for about ``budget_s`` seconds per run and record; return the steps taken."""
-        k = max(1, min(MAX_STEPS_PER_TICK, int(budget_s * len(self.sims) / self.step_time)))
-        start = time.perf_counter()
+    def _record(self, index: int) -> None:
+        row = self.sims[index].record()
+        self.records[index].append({k: float(v.reshape(-1)[0]) for k, v in row.items()})
+
+    def tick(self, budget_s: float | None = None) -> int:
+        """Train every run for the same number of steps, about ``budget_s`` seconds in all
+        (default: :func:`tick_budget` of the sessions ticking now), record; return the steps."""
+        with _ticking_lock:
+            _ticking[id(self)] = time.perf_counter()
+        if budget_s is None:
+            budget_s = tick_budget(active_sessions())
+        k = max(1, min(MAX_STEPS_PER_TICK, int(budget_s / self.step_time)))
         with self.lock:
+            start = time.perf_counter()
             for sim in self.sims:
                 sim.step(k)
-                sim.record()
+            self.step_time = 0.7 * self.step_time + 0.3 * (time.perf_counter() - start) / k
+            for index in range(len(self.sims)):
+                self._record(index)
             self.ticks += 1
             if self.ticks % KNN_EVERY == 0:
                 for sim, knn in zip(self.sims, self.knn, strict=True):
                     knn.append((sim.steps, sim.knn()[0]))
-        self.step_time = 0.7 * self.step_time + 0.3 * (time.perf_counter() - start) / k
         return k
+
+    def close(self) -> None:
+        """Leave the shared budget now (a replaced run would otherwise count for a second)."""
+        with _ticking_lock:
+            _ticking.pop(id(self), None)
 
     def set_recipe(self, index: int, recipe: Recipe) -> bool:
         """Switch run ``index`` to ``recipe`` without losing its weights, if it uses the same
@@ -83,7 +123,14 @@ class LiveRun:
 
     def latest(self, index: int) -> dict[str, float]:
         """The last record of run ``index`` as floats."""
-        return {k: float(v.reshape(-1)[0]) for k, v in self.sims[index].history[-1].items()}
+        return self.records[index][-1]
+
+    def series(self, index: int) -> dict[str, list[float]]:
+        """The kept records of run ``index`` as ``{metric: [value per record]}`` (NaN where a
+        record lacks the metric, e.g. the gradients before the first step)."""
+        rows = list(self.records[index])
+        keys = {k for row in rows for k in row}
+        return {k: [row.get(k, float("nan")) for row in rows] for k in sorted(keys)}
 
     def state(self, index: int) -> str:
         """The shared collapse criterion on the latest record of Z."""
@@ -99,9 +146,11 @@ class LiveRun:
             return "collapsed"
         return "recovered" if recovered else None
 
-    def gradient_parts(self, index: int) -> dict[str, float]:
+    def gradient_parts(self, index: int) -> dict[str, tuple[str, float]]:
+        """The gradient bars of the latest record: ``{label: (kind, magnitude)}``."""
         row = self.latest(index)
-        return {label: row[key] for key, label in GRADIENT_BARS.items() if key in row}
+        return {label: (kind, row[key]) for key, (label, kind) in GRADIENT_BARS.items()
+                if key in row}
 
     def chance(self) -> float:
         return 1 / self.sims[0].num_classes
@@ -109,19 +158,21 @@ class LiveRun:
     def csv(self, index: int) -> str:
         """The metric history of run ``index`` as CSV (one row per record)."""
         with self.lock:
-            curves = self.sims[index].curves()
+            curves = self.series(index)
         keys = ["step", *sorted(k for k in curves if k != "step")]
         lines = [",".join(keys)]
         for i in range(len(curves["step"])):
-            lines.append(",".join(f"{curves[k][i][0]:.6g}" for k in keys))
+            lines.append(",".join(f"{curves[k][i]:.6g}" for k in keys))
         return "\n".join(lines) + "\n"
 
     def png(self, index: int, what: str) -> bytes:
         """A static matplotlib export of run ``index``: 'representations' or 'curves'."""
+        if what not in ("representations", "curves"):
+            raise ValueError(f"what={what!r} is not 'representations' or 'curves'")
         sim = self.sims[index]
         buffer = io.BytesIO()
-        title = f"{name_of(sim.recipe)}, d = {self.config.dim}, step {sim.steps}"
         with self.lock:
+            title = f"{name_of(sim.recipe)}, d = {self.config.dim}, step {sim.steps}"
             if what == "representations":
                 z, _ = sim.representations()
                 plot_representations(z[0], sim.test_y[0], buffer, title)

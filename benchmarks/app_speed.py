@@ -1,0 +1,278 @@
+"""Speed of the classroom app, every figure measured in this one run.
+
+``python -m benchmarks.app_speed [--seconds 10] [--memory-ticks 6000] [--sessions 20]
+[--concurrent-seconds 20] [--no-browser]`` prints one table against the issue's targets:
+
+1. server-side time per tick at the default settings (d = 3): what the app's fragment does
+   each tick (``LiveRun.tick``, the banner, the four figures as the JSON the page receives),
+   the updates/s that allows, and the training steps/s of the session at that rate;
+2. the no-stop-gradient collapse time in seconds of simulated play (ticks at 10/s: the first
+   tick where the banner trips);
+3. memory (RSS) over simulated play: ``--memory-ticks`` ticks (6000 = 10 minutes at 10/s) with
+   the figures drawn, one optimiser step per tick (the history is bounded by ticks, not steps),
+   and the RSS slope over the second half;
+4. ``--sessions`` concurrent sessions: as many LiveRuns ticked round-robin by 2 threads of this
+   one process (Streamlit serves every session from one process) for ``--concurrent-seconds``;
+5. time to first render in a real browser (Playwright + Debian's chromium, as in
+   tests/test_browser.py): cold (server start -> the page shows "step 0" and the sphere) and
+   warm (a second, fresh browser context on the running server).
+
+This machine is shared and noisy (2 cores): the Streamlit overhead of a real session (protobuf,
+websocket) is not in items 1-4; item 5 is end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import torch
+
+from classroom import charts, live
+from classroom.controls import DEFAULTS, config_of
+from classroom.live import LiveRun
+from collapse.recipe import preset
+
+ROOT = Path(__file__).resolve().parents[1]
+TICKS_PER_S = live.TICKS_PER_S
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def rss_mib() -> float:
+    """Resident memory of this process now (Linux /proc), MiB."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def draw(run: LiveRun) -> int:
+    """Everything the app's fragment computes after the tick; returns the bytes sent."""
+    size = 0
+    for index, sim in enumerate(run.sims):
+        run.banner(index)
+        z, _ = sim.representations()
+        figures = {"picture": charts.representation_figure(z[0], sim.test_y[0], height=460)}
+        parts = run.gradient_parts(index)
+        if parts:
+            figures["gradient"] = charts.gradient_figure(parts)
+        figures["covariance"] = charts.covariance_figure(z[0])
+        figures["curves"] = charts.curves_figure(run.series(index), run.config.dim,
+                                                 list(run.knn[index]), run.chance())
+        size += sum(len(json.dumps(f, separators=(",", ":"), allow_nan=False))
+                    for f in figures.values())
+    return size
+
+
+def per_tick(seconds: float) -> dict[str, float]:
+    """One session alone at the default settings: ``seconds`` of play, ticked back to back."""
+    run = LiveRun([preset(DEFAULTS["recipe"])], config_of(DEFAULTS), DEFAULTS["seed"])
+    for _ in range(20):  # warm up (and let the step-time estimate settle)
+        run.tick()
+        draw(run)
+    ticks, trains, draws, steps, size = [], [], [], [], 0
+    for _ in range(int(seconds * TICKS_PER_S)):
+        start = time.perf_counter()
+        steps.append(run.tick())
+        middle = time.perf_counter()
+        size = draw(run)
+        end = time.perf_counter()
+        ticks.append(end - start)
+        trains.append(middle - start)
+        draws.append(end - middle)
+    run.close()
+    mean = statistics.fmean(ticks)
+    rate = min(TICKS_PER_S, 1 / mean)
+    return {"tick_ms": 1e3 * mean, "p95_ms": 1e3 * sorted(ticks)[int(0.95 * len(ticks))],
+            "train_ms": 1e3 * statistics.fmean(trains), "draw_ms": 1e3 * statistics.fmean(draws),
+            "steps_per_tick": statistics.fmean(steps), "updates_per_s": rate,
+            "steps_per_s": rate * statistics.fmean(steps), "kib_per_tick": size / 1024}
+
+
+def collapse_time(max_ticks: int = 100) -> tuple[int, int, float]:
+    """(ticks, steps, seconds of play at 10 ticks/s) until the no-stop-gradient banner trips."""
+    run = LiveRun([preset("no-stop-gradient")], config_of(DEFAULTS), DEFAULTS["seed"])
+    try:
+        for tick in range(1, max_ticks + 1):
+            run.tick()
+            if run.banner(0) == "collapsed":
+                return tick, run.steps, tick / TICKS_PER_S
+        return max_ticks, run.steps, float("inf")
+    finally:
+        run.close()
+
+
+def memory(ticks: int) -> dict[str, float]:
+    """RSS over ``ticks`` drawn ticks of one optimiser step each: once the bounded history is
+    full (tick ``HISTORY * KNN_EVERY`` fills the kNN curve too, or ``ticks // 2`` if sooner),
+    at the end, and the highest sample (every 100 ticks)."""
+    full = min(live.HISTORY * live.KNN_EVERY, ticks // 2)
+    run = LiveRun([preset(DEFAULTS["recipe"])], config_of(DEFAULTS), DEFAULTS["seed"])
+    samples = {}
+    start = time.perf_counter()
+    for tick in range(1, ticks + 1):
+        run.tick(budget_s=0.0)
+        draw(run)
+        if tick % 100 == 0 or tick in (full, ticks):
+            samples[tick] = rss_mib()
+    run.close()
+    return {"ticks": ticks, "seconds": time.perf_counter() - start, "full_tick": full,
+            "rss_full_mib": samples[full], "rss_end_mib": samples[ticks],
+            "rss_max_after_full_mib": max(v for t, v in samples.items() if t >= full)}
+
+
+def concurrent(sessions: int, seconds: float, threads: int = 2) -> dict[str, float]:
+    """``sessions`` LiveRuns ticked (and drawn) round-robin by ``threads`` threads."""
+    before = rss_mib()
+    runs = [LiveRun([preset(DEFAULTS["recipe"])], config_of(DEFAULTS), seed)
+            for seed in range(sessions)]
+    per_session = (rss_mib() - before) / sessions
+    counts = [0] * sessions
+    stop = time.perf_counter() + seconds
+
+    def worker(first: int) -> None:
+        torch.set_num_threads(1)
+        while time.perf_counter() < stop:
+            for index in range(first, sessions, threads):
+                runs[index].tick()
+                draw(runs[index])
+                counts[index] += 1
+
+    workers = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    steps = [run.steps for run in runs]
+    for run in runs:
+        run.close()
+    return {"min_updates_per_s": min(counts) / seconds,
+            "mean_updates_per_s": statistics.fmean(counts) / seconds,
+            "mean_steps_per_s": statistics.fmean(steps) / seconds, "mib_per_session": per_session}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def first_render() -> dict[str, float] | str:
+    """Seconds from ``streamlit run`` to a page showing "step 0" and the sphere (cold), and from
+    a fresh browser context's navigation to the same on the running server (warm)."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        return "skipped: Debian's chromium package is not installed"
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    start = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless",
+         "true", "--server.address", "127.0.0.1", "--server.port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out: dict[str, float] = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}_stcore/health", timeout=1) as r:
+                        if r.read().strip() == b"ok":
+                            break
+                except OSError:
+                    time.sleep(0.05)
+                if time.perf_counter() - start > 60:
+                    return "failed: no health ok within 60 s"
+            out["health_s"] = time.perf_counter() - start
+            for name in ("cold_s", "warm_s"):
+                context = browser.new_context(viewport={"width": 1600, "height": 1000})
+                page = context.new_page()
+                began = start if name == "cold_s" else time.perf_counter()
+                page.goto(url)
+                page.get_by_text("step 0", exact=True).wait_for(timeout=120_000)
+                out[name.replace("_s", "_step0_s")] = time.perf_counter() - began
+                page.frame_locator("iframe").first.locator(
+                    "#picture .gl-container canvas").first.wait_for(timeout=120_000)
+                out[name] = time.perf_counter() - began
+                context.close()
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="play timed per tick")
+    parser.add_argument("--memory-ticks", type=int, default=6000, help="6000 = 10 min at 10/s")
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--concurrent-seconds", type=float, default=20.0)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # as app.py: one thread per session's work
+
+    rows: list[tuple[str, str, str]] = []
+    tick = per_tick(args.seconds)
+    rows.append(("server time per tick, d = 3 (train + draw)",
+                 f"{tick['tick_ms']:.0f} ms (p95 {tick['p95_ms']:.0f}; train "
+                 f"{tick['train_ms']:.0f} + draw {tick['draw_ms']:.0f}; "
+                 f"{tick['kib_per_tick']:.0f} KiB sent)", "< 100 ms"))
+    rows.append(("updates/s, one session", f"{tick['updates_per_s']:.1f}", ">= 10"))
+    rows.append(("training steps/s, one session",
+                 f"{tick['steps_per_s']:.0f} ({tick['steps_per_tick']:.1f} steps/tick)",
+                 ">= 200"))
+    ticks, steps, seconds = collapse_time()
+    rows.append(("no-stop-gradient collapse, play time",
+                 f"{seconds:.1f} s (tick {ticks}, step {steps})", "<= 5 s"))
+    mem = memory(args.memory_ticks)
+    rows.append((f"RSS over {mem['ticks']} drawn ticks ({mem['ticks'] / TICKS_PER_S / 60:.0f} "
+                 f"min of play; ran in {mem['seconds']:.0f} s)",
+                 f"{mem['rss_full_mib']:.0f} MiB at tick {mem['full_tick']} (history full), "
+                 f"{mem['rss_end_mib']:.0f} at the end, max {mem['rss_max_after_full_mib']:.0f}",
+                 "flat"))
+    many = concurrent(args.sessions, args.concurrent_seconds)
+    rows.append((f"{args.sessions} sessions, 2 threads: updates/s per session",
+                 f"min {many['min_updates_per_s']:.1f}, mean {many['mean_updates_per_s']:.1f} "
+                 f"({many['mean_steps_per_s']:.0f} steps/s and {many['mib_per_session']:.1f} MiB "
+                 f"each)", ">= 2"))
+    if not args.no_browser:
+        try:
+            render = first_render()
+        except Exception as error:  # a browser failure still prints the other figures
+            render = f"failed: {type(error).__name__}: {str(error).splitlines()[0]}"
+        if isinstance(render, str):
+            rows.append(("first render in the browser", render, "<= 3 s"))
+        else:
+            rows.append(("server start -> /_stcore/health ok", f"{render['health_s']:.1f} s", ""))
+            rows.append(("first render, cold (server start -> 'step 0' + sphere)",
+                         f"{render['cold_s']:.1f} s ('step 0' at {render['cold_step0_s']:.1f} s)",
+                         "<= 3 s"))
+            rows.append(("first render, warm (new page -> 'step 0' + sphere)",
+                         f"{render['warm_s']:.1f} s ('step 0' at {render['warm_step0_s']:.1f} s)",
+                         "<= 3 s"))
+    width = max(len(r[0]) for r in rows)
+    value_width = max(len(r[1]) for r in rows)
+    print(f"{'measure':{width}}  {'measured':{value_width}}  target")
+    for name, value, target in rows:
+        print(f"{name:{width}}  {value:{value_width}}  {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""Tests for app.py with Streamlit's AppTest: presets play, the URL configures the controls and
+follows them, bad parameters are refused, lessons, teacher mode, compare, Step and Reset.
+
+A ``run_every`` fragment never ticks in AppTest: while playing, every ``run()`` is one tick.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from classroom.controls import BY_NAME, CONTROLS, DEFAULTS, from_query
+from classroom.lessons import LESSONS
+from collapse.recipe import PRESETS
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TICK_BUDGET = 20  # ticks: 2 s of play at 10 updates/s, at the default settings
+COLLAPSED = "**Collapsed**"
+
+
+def _app(**query: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _steps(at: AppTest) -> int:
+    (counter,) = [m.value for m in at.markdown if m.value.startswith("### step ")]
+    return int(counter.removeprefix("### step "))
+
+
+def _ticks(at: AppTest) -> int:
+    return at.session_state["_run"].ticks
+
+
+def _play(at: AppTest, ticks: int, until=None) -> AppTest:
+    """Press Play, then rerun until ``ticks`` ticks were taken (or ``until(at)`` holds)."""
+    start = _ticks(at)
+    at.button(key="play").click().run()
+    assert at.button(key="play").label == "Pause"
+    while _ticks(at) - start < ticks and not (until and until(at)):
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+def _collapsed(at: AppTest) -> bool:
+    return any(e.value.startswith(COLLAPSED) for e in at.error)
+
+
+def _figures(at: AppTest, index: int = 0) -> dict[str, dict]:
+    components = at.get("component_instance")
+    args = json.loads(components[index].proto.json_args)
+    return {area: json.loads(text) for area, text in args["figures"].items()}
+
+
+def test_opens_with_simsiam_ready_to_play():
+    at = _app()
+    assert at.selectbox(key="recipe").value == "simsiam"
+    assert at.toggle(key="stop_gradient").value is True
+    assert at.button(key="play").label == "Play"
+    assert _steps(at) == 0
+    assert [s.value.split()[0] for s in at.subheader] == ["simsiam"]
+    assert not at.warning
+    figures = _figures(at)
+    assert {t["type"] for t in figures["picture"]["data"]} == {"scatter3d"}  # d = 3: a sphere
+    assert any(t.get("name") == "center o" for t in figures["picture"]["data"])
+    assert {"curves", "covariance"} <= set(figures)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_plays_for_a_few_ticks(name):
+    at = _app(recipe=name, batch="32")
+    assert at.selectbox(key="recipe").value == name
+    _play(at, 3)
+    assert _ticks(at) >= 3
+    assert _steps(at) >= 3
+    assert at.subheader[0].value.startswith(name)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({"recipe": "no-stop-gradient"}, {"recipe": "no-stop-gradient", "stop_gradient": False,
+                                      "predictor": "mlp"}),
+    ({"predictor": "bias", "dim": "2"}, {"recipe": "bias-predictor", "predictor": "bias",
+                                         "dim": 2, "stop_gradient": True}),
+    ({"tau": "0.5", "recipe": "infonce"}, {"recipe": "custom", "negatives": "infonce",
+                                           "predictor": "none", "tau": 0.5}),
+])
+def test_a_url_configures_the_controls(query, expected):
+    at = _app(**query)
+    assert not at.warning
+    for name, value in expected.items():
+        widget = {"choice": at.selectbox, "bool": at.toggle, "int": at.number_input,
+                  "float": at.slider}[BY_NAME[name].kind](key=name)
+        assert widget.value == value, name
+    assert at.subheader[0].value.startswith(expected["recipe"])
+
+
+def test_no_stop_gradient_collapses_within_the_tick_budget_and_simsiam_does_not():
+    at = _play(_app(recipe="no-stop-gradient"), TICK_BUDGET, until=_collapsed)
+    assert _collapsed(at), f"no banner after {_ticks(at)} ticks, {_steps(at)} steps"
+    at = _play(_app(), TICK_BUDGET)
+    assert _ticks(at) >= TICK_BUDGET
+    assert not _collapsed(at)
+    assert not at.error
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("tau", "-1"), ("dim", "abc"), ("recipe", "nope"), ("batch", "1000000000"),
+    ("stop_gradient", "maybe"), ("volume", "11")])
+def test_a_bad_parameter_is_refused_with_a_warning_and_the_default_is_used(name, text):
+    at = _app(**{name: text})
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith("Refused URL value")
+    assert repr(text if name in BY_NAME else name) in warning
+    assert name not in at.query_params  # the refused value leaves the URL
+    if name in BY_NAME:
+        control = BY_NAME[name]
+        widget = {"choice": at.selectbox, "bool": at.toggle, "int": at.number_input,
+                  "float": at.slider}[control.kind](key=name)
+        assert widget.value == DEFAULTS[name]
+    _play(at, 2)
+    assert _steps(at) > 0
+
+
+def test_an_invalid_combination_in_the_url_falls_back_to_simsiam():
+    at = _app(stop_gradient="false", placement="both")
+    (warning,) = [w.value for w in at.warning]
+    assert "invalid recipe" in warning
+    assert at.selectbox(key="recipe").value == "simsiam"
+    assert at.toggle(key="stop_gradient").value is True
+
+
+def test_a_lesson_link_loads_the_lesson_and_the_link_overrides_it():
+    at = _app(lesson="1")
+    chosen = LESSONS[0]
+    (info,) = [i.value for i in at.info]
+    assert chosen.title in info
+    assert chosen.question in info
+    assert at.selectbox(key="_lesson").value == chosen.title
+    names = [s.value.split()[0] for s in at.subheader]
+    assert names == [chosen.settings["recipe"], chosen.settings["compare"]]
+    assert len(at.get("component_instance")) == 2
+    at = _app(lesson="1", dim="2")
+    assert at.number_input(key="dim").value == 2  # the link's value wins over the lesson's
+    assert dict(at.query_params) == {"lesson": "1", "dim": "2"}
+
+
+def test_picking_a_lesson_in_the_sidebar_loads_it():
+    at = _app()
+    at.selectbox(key="_lesson").select(LESSONS[2].title).run()
+    assert not at.exception
+    assert at.selectbox(key="recipe").value == LESSONS[2].settings["recipe"]
+    assert at.selectbox(key="compare").value == LESSONS[2].settings["compare"]
+    assert at.query_params["lesson"] == "3"
+
+
+def test_a_bad_lesson_is_refused():
+    at = _app(lesson="99")
+    (warning,) = [w.value for w in at.warning]
+    assert "lesson='99'" in warning
+    assert not at.info
+
+
+def test_teacher_mode_hides_the_named_controls():
+    at = _app(hide="lr,batch")
+    keys = {w.key for w in [*at.slider, *at.number_input]}
+    assert "lr" not in keys
+    assert "batch" not in keys
+    assert {"tau", "weight_decay", "dim", "seed"} <= keys
+    assert at.query_params["hide"] == "batch,lr"
+    _play(at, 2)  # the hidden controls keep their values
+    assert at.session_state["lr"] == DEFAULTS["lr"]
+    at = _app(hide="lr,nope")
+    (warning,) = [w.value for w in at.warning]
+    assert "hide=nope" in warning
+
+
+def test_a_preset_sets_the_toggles_and_a_toggle_shows_custom():
+    at = _app()
+    at.selectbox(key="recipe").select("no-predictor").run()
+    assert at.selectbox(key="predictor").value == "none"
+    at.selectbox(key="recipe").select("byol").run()
+    assert at.selectbox(key="predictor").value == "mlp"
+    assert at.slider(key="ema").value == PRESETS["byol"].recipe.ema
+    at.slider(key="tau").set_value(0.5).run()
+    assert at.selectbox(key="recipe").value == "custom"
+    at.selectbox(key="recipe").select("simsiam").run()
+    at.toggle(key="stop_gradient").set_value(False).run()
+    assert at.selectbox(key="recipe").value == "no-stop-gradient"  # the preset it now is
+    assert not at.exception
+    assert at.subheader[0].value.startswith("no-stop-gradient")
+
+
+def test_an_invalid_toggle_combination_warns_and_keeps_training_the_last_recipe():
+    at = _app(recipe="byol")
+    at.toggle(key="stop_gradient").set_value(False).run()
+    assert not at.exception
+    assert at.selectbox(key="recipe").value == "custom"
+    assert any("Still training 'byol'" in w.value for w in at.warning)
+    _play(at, 2)
+    assert at.subheader[0].value.startswith("byol")
+
+
+def test_the_url_follows_the_controls_and_reproduces_them():
+    at = _app()
+    at.slider(key="tau").set_value(0.5).run()
+    at.number_input(key="seed").set_value(7).run()
+    query = dict(at.query_params)
+    assert query == {"recipe": "custom", "tau": "0.5", "seed": "7"}
+    shared = _app(**query)
+    for control in CONTROLS:
+        assert shared.session_state[control.name] == at.session_state[control.name]
+    assert from_query(query) == ({c.name: at.session_state[c.name] for c in CONTROLS}, [])
+
+
+def test_compare_mode_trains_two_recipes_in_lock_step():
+    at = _app(compare="no-stop-gradient")
+    assert [s.value.split()[0] for s in at.subheader] == ["simsiam", "no-stop-gradient"]
+    _play(at, 2)
+    run = at.session_state["_run"]
+    assert [sim.steps for sim in run.sims] == [run.steps] * 2
+    assert len(at.get("component_instance")) == 2
+
+
+def test_step_advances_the_counter_and_reset_returns_to_zero():
+    at = _app()
+    assert _steps(at) == 0
+    at.button(key="step").click().run()
+    first = _steps(at)
+    assert first > 0
+    at.button(key="step").click().run()
+    assert _steps(at) > first
+    at.button(key="reset").click().run()
+    assert _steps(at) == 0
+
+
+def test_every_slider_shows_its_step():
+    at = _app()
+    for control in CONTROLS:
+        if control.kind == "float":
+            shown = at.slider(key=control.name).proto.format % control.step
+            assert float(shown) == pytest.approx(control.step), control.name
+
+
+@pytest.mark.parametrize(("dim", "trace"), [("2", "scattergl"), ("16", "scattergl")])
+def test_the_picture_follows_the_dimension(dim, trace):
+    at = _app(dim=dim)
+    picture = _figures(at)["picture"]
+    assert {t["type"] for t in picture["data"]} == {trace}
+    assert [a["text"] for a in picture["layout"]["annotations"]] == ["o"]
+    assert re.search(rf"/ {dim}$", [m.value for m in at.metric if "/" in m.value][0])
