@@ -8,11 +8,12 @@
    the updates/s that allows, and the training steps/s of the session at that rate;
 2. the no-stop-gradient collapse time in seconds of simulated play (ticks at 10/s: the first
    tick where the banner trips);
-3. memory (RSS) over simulated play: ``--memory-ticks`` ticks (6000 = 10 minutes at 10/s) with
-   the figures drawn, one optimiser step per tick (the history is bounded by ticks, not steps),
-   and the RSS slope over the second half;
-4. ``--sessions`` concurrent sessions: as many LiveRuns ticked round-robin by 2 threads of this
-   one process (Streamlit serves every session from one process) for ``--concurrent-seconds``;
+3. ``--sessions`` concurrent sessions: as many LiveRuns ticked round-robin by 2 threads of this
+   one process (Streamlit serves every session from one process) for ``--concurrent-seconds``,
+   and the resident memory each adds;
+4. memory (RSS) over simulated play: ``--memory-ticks`` ticks (6000 = 10 minutes at 10/s) with
+   the figures drawn, one optimiser step per tick (the history is bounded by ticks, not steps):
+   once the history is full, at the end, and the highest sample;
 5. time to first render in a real browser (Playwright + Debian's chromium, as in
    tests/test_browser.py): cold (server start -> the page shows "step 0" and the sphere) and
    warm (a second, fresh browser context on the running server).
@@ -241,17 +242,17 @@ def main(argv: list[str] | None = None) -> None:
     ticks, steps, seconds = collapse_time()
     rows.append(("no-stop-gradient collapse, play time",
                  f"{seconds:.1f} s (tick {ticks}, step {steps})", "<= 5 s"))
+    many = concurrent(args.sessions, args.concurrent_seconds)
+    rows.append((f"{args.sessions} sessions, 2 threads: updates/s per session",
+                 f"min {many['min_updates_per_s']:.1f}, mean {many['mean_updates_per_s']:.1f} "
+                 f"({many['mean_steps_per_s']:.0f} steps/s and {many['mib_per_session']:.1f} MiB "
+                 f"each)", ">= 2"))
     mem = memory(args.memory_ticks)
     rows.append((f"RSS over {mem['ticks']} drawn ticks ({mem['ticks'] / TICKS_PER_S / 60:.0f} "
                  f"min of play; ran in {mem['seconds']:.0f} s)",
                  f"{mem['rss_full_mib']:.0f} MiB at tick {mem['full_tick']} (history full), "
                  f"{mem['rss_end_mib']:.0f} at the end, max {mem['rss_max_after_full_mib']:.0f}",
                  "flat"))
-    many = concurrent(args.sessions, args.concurrent_seconds)
-    rows.append((f"{args.sessions} sessions, 2 threads: updates/s per session",
-                 f"min {many['min_updates_per_s']:.1f}, mean {many['mean_updates_per_s']:.1f} "
-                 f"({many['mean_steps_per_s']:.0f} steps/s and {many['mib_per_session']:.1f} MiB "
-                 f"each)", ">= 2"))
     if not args.no_browser:
         try:
             render = first_render()

@@ -52,8 +52,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("6. SimSiam's o_e and r_e", "§3, Table 4, Fig. 5a",
            {"recipe": "simsiam-center", "compare": "simsiam-residual", "dim": 3},
            "Gradient surgery on SimSiam: left keeps only the center part o_e of Z_b − P_b, right "
-           "only the residual part r_e. Both avoid collapse. Watch the |o_e|/|o| panel: early in "
-           "training o_e points against the center (the paper: o_e ≈ −0.5·o_p).",
+           "only the residual part r_e. Both avoid collapse. Watch the η = o_e·o/|o|² panel: "
+           "below 0, o_e points against the center (the paper: o_e ≈ −0.5·o_p early in "
+           "training).",
            "SimSiam has no negatives. Where does its de-centering come from?"),
     Lesson("7. The bias-only predictor", "§5",
            {"recipe": "bias-predictor", "compare": "no-predictor", "dim": 3},

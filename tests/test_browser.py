@@ -73,7 +73,23 @@ def _step(page) -> int:
     return int(text.removeprefix("step ").strip())
 
 
+def _watch_the_sphere_move(page, figures) -> None:
+    """Mark the sphere's <div>, wait until its points moved, check the mark is still there."""
+    figures.locator("#picture .gl-container canvas").first.wait_for(timeout=WAIT_MS)
+    frame = page.locator("iframe").first.element_handle().content_frame()
+    frame.evaluate("() => { const div = document.getElementById('picture'); "
+                   "div.dataset.mark = 'first'; "
+                   "div.dataset.x = JSON.stringify(div.data[1].x.slice(0, 5)); }")
+    frame.wait_for_function("() => { const div = document.getElementById('picture'); "
+                            "return JSON.stringify(div.data[1].x.slice(0, 5)) "
+                            "!== div.dataset.x; }", timeout=WAIT_MS)
+    page.wait_for_timeout(1000)
+    assert frame.evaluate("() => document.getElementById('picture').dataset.mark") == "first", \
+        "the sphere was rebuilt instead of updated"
+
+
 def test_play_advances_the_counter_and_draws_the_sphere(server, tmp_path):
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -95,20 +111,18 @@ def test_play_advances_the_counter_and_draws_the_sphere(server, tmp_path):
             first = _step(page)
             assert first > 0
 
-            # The sphere is a 3-D plotly scene, kept and updated in place while playing. Right
-            # after Play, Streamlit's frontend may still remount the figures once (a race of
-            # its full and fragment runs, seen in about one start of three); steady play may not.
+            # The sphere is a 3-D plotly scene, kept and updated in place while playing: a mark
+            # on its <div> survives several ticks. Right after Play, Streamlit's frontend may
+            # still remount the figures once (a race of its full and fragment runs, seen in
+            # about one start of three), so one remount is tolerated; one per tick is not.
             page.wait_for_timeout(SETTLE_MS)
-            figures.locator("#picture .gl-container canvas").first.wait_for(timeout=WAIT_MS)
-            frame = page.locator("iframe").first.element_handle().content_frame()
-            frame.evaluate("() => { const div = document.getElementById('picture'); "
-                           "div.dataset.mark = 'first'; "
-                           "div.dataset.x = JSON.stringify(div.data[1].x.slice(0, 5)); }")
-            frame.wait_for_function("() => { const div = document.getElementById('picture'); "
-                                    "return JSON.stringify(div.data[1].x.slice(0, 5)) "
-                                    "!== div.dataset.x; }", timeout=WAIT_MS)
-            assert frame.evaluate("() => document.getElementById('picture').dataset.mark"
-                                  ) == "first", "the sphere was rebuilt instead of updated"
+            for attempt in range(2):
+                try:
+                    _watch_the_sphere_move(page, figures)
+                    break
+                except PlaywrightError:
+                    if attempt:
+                        raise
             assert figures.locator("#picture .gl-container canvas").count() >= 1
             assert figures.locator("#curves .main-svg").count() >= 1
             page.wait_for_function(f"() => [...document.querySelectorAll('h3')].some(h => "
