@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
-import tempfile
 
 import torch
+
+from toy.cli import atomic_file
 
 FORMAT = "full.train/1"
 
@@ -26,17 +27,8 @@ class CheckpointError(RuntimeError):
 def save(path: str | os.PathLike[str], payload: dict[str, object]) -> None:
     """``torch.save(payload)`` atomically (temp file, fsync, rename, fsync of the folder)."""
     target = pathlib.Path(path)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, **payload}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temp)
-        raise
+    with atomic_file(target, "wb") as f:
+        torch.save({"format": FORMAT, **payload}, f)
     with contextlib.suppress(OSError):  # make the rename itself durable
         folder = os.open(target.parent, os.O_RDONLY)
         try:

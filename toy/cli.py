@@ -16,7 +16,8 @@ import math
 import os
 import pathlib
 import tempfile
-from typing import NoReturn
+from collections.abc import Iterator
+from typing import IO, NoReturn
 
 from collapse.recipe import PRESETS
 
@@ -98,14 +99,17 @@ def output_dir(path: str) -> pathlib.Path:
     return folder
 
 
-def write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` atomically: to a temp file in the same folder, then ``os.replace``."""
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
+    """A file that appears at ``path`` whole or not at all: written to a temp file in the same
+    folder, flushed and fsynced, then ``os.replace``d; on any error the temp file is removed and
+    what was at ``path`` before is untouched."""
     target = pathlib.Path(path)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide results from other users
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, target)
@@ -113,6 +117,12 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temp)
         raise
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` atomically (see :func:`atomic_file`)."""
+    with atomic_file(path) as f:
+        f.write(text)
 
 
 def _finite(obj: object) -> object:
