@@ -232,14 +232,7 @@ def live() -> None:
             metric[2].metric("eff. rank", f"{row['z_effective_rank']:.2f} / {config.dim}")
             metric[3].metric("kNN", f"{run.knn[index][-1][1]:.2f}",
                              help=f"chance {run.chance():.2f}")
-            z, _ = sim.representations()
-            figures = {"picture": charts.representation_figure(z[0], sim.test_y[0], height=460)}
-            parts = run.gradient_parts(index)
-            if parts:
-                figures["gradient"] = charts.gradient_figure(parts)
-            figures["covariance"] = charts.covariance_figure(z[0])
-            figures["curves"] = charts.curves_figure(run.series(index), config.dim,
-                                                     list(run.knn[index]), run.chance())
+            figures = charts.live_figures_of(run, index)
             live_figures(figures, key=f"figures{index}")
 
 

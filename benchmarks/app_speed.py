@@ -60,16 +60,9 @@ def rss_mib() -> float:
 def draw(run: LiveRun) -> int:
     """Everything the app's fragment computes after the tick; returns the bytes sent."""
     size = 0
-    for index, sim in enumerate(run.sims):
+    for index in range(len(run.sims)):
         run.banner(index)
-        z, _ = sim.representations()
-        figures = {"picture": charts.representation_figure(z[0], sim.test_y[0], height=460)}
-        parts = run.gradient_parts(index)
-        if parts:
-            figures["gradient"] = charts.gradient_figure(parts)
-        figures["covariance"] = charts.covariance_figure(z[0])
-        figures["curves"] = charts.curves_figure(run.series(index), run.config.dim,
-                                                 list(run.knn[index]), run.chance())
+        figures = charts.live_figures_of(run, index)
         size += sum(len(json.dumps(f, separators=(",", ":"), allow_nan=False))
                     for f in figures.values())
     return size

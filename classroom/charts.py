@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
+from classroom.live import LiveRun
 from collapse import metrics
 from collapse.criterion import COLLAPSED_STD_SCALED
 from toy.plots import principal_plane
@@ -246,3 +247,18 @@ def covariance_figure(z: torch.Tensor, height: int = 260) -> Figure:
     layout.update(height=height, showlegend=False, uirevision="covariance", font=FONT,
                   margin={"l": 30, "r": 10, "t": 30, "b": 30})
     return {"data": data, "layout": layout}
+
+
+def live_figures_of(run: LiveRun, index: int) -> dict[str, dict]:
+    """Every figure the app draws for run ``index`` of a session, each tick (the app and the
+    app benchmark both call this, so the benchmark measures what the page shows)."""
+    sim = run.sims[index]
+    z, _ = sim.representations()
+    figures = {"picture": representation_figure(z[0], sim.test_y[0], height=460)}
+    parts = run.gradient_parts(index)
+    if parts:
+        figures["gradient"] = gradient_figure(parts)
+    figures["covariance"] = covariance_figure(z[0])
+    figures["curves"] = curves_figure(run.series(index), run.config.dim, list(run.knn[index]),
+                                      run.chance())
+    return figures

@@ -2,7 +2,6 @@
 collapse banner (collapse, then recovery under the correlation regulariser), exports."""
 
 import pytest
-import torch
 
 from classroom import live
 from classroom.controls import DEFAULTS, config_of
@@ -14,12 +13,7 @@ FEW_TICKS = 5  # "within a few ticks"
 RECOVERY_TICKS = 40  # the reasonable budget for the regulariser to undo a collapse
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_tick_takes_between_one_and_max_steps_and_runs_in_lock_step():

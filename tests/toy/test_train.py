@@ -13,12 +13,7 @@ Z_KEYS = ("z_std_scaled", "z_center_norm", "z_residual_norm", "z_effective_rank"
 P_KEYS = tuple("p" + key[1:] for key in Z_KEYS)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_stacked_member_equals_its_seed_alone():
