@@ -103,23 +103,21 @@ def grayscale(x: Tensor) -> Tensor:
 
 
 def _hue_shift(x: Tensor, shift: Tensor) -> Tensor:
-    """Rotate the hue of RGB images by ``shift`` (B,) turns, through HSV as torchvision."""
-    maxc, minc = x.amax(1), x.amin(1)
-    chroma = maxc - minc
-    flat = chroma == 0
-    safe = torch.where(flat, torch.ones_like(chroma), chroma)
-    r, g, b = x.unbind(1)
-    rc, gc, bc = (maxc - r) / safe, (maxc - g) / safe, (maxc - b) / safe
-    hue = torch.where(maxc == r, bc - gc,
-                      torch.where(maxc == g, 2.0 + rc - bc, 4.0 + gc - rc))
-    hue = torch.where(flat, torch.zeros_like(hue), hue) / 6.0
-    hue = torch.remainder(hue + shift.view(-1, 1, 1), 1.0)
-    sat = chroma / torch.where(maxc == 0, torch.ones_like(maxc), maxc)
-    # HSV -> RGB: channel n in (5, 3, 1) is v - v s clamp(min(k, 4 - k), 0, 1), k = (n + 6h) % 6
+    """Rotate the hue of RGB images by ``shift`` (B,) turns, through HSV as torchvision.
+
+    Value v = max and chroma c = max - min stay; 6 x hue is 2i + (next - previous) / c for the
+    first channel i holding the max (r, then g, then b, as torchvision's tie order), with
+    next/previous the channels after it, cyclically. Back to RGB, channel n of (5, 3, 1) is
+    ``v - c clamp(min(k, 4 - k), 0, 1)`` with ``k = (n + 6 hue) mod 6``.
+    """
+    maxc, first = x.max(dim=1, keepdim=True)  # ties: the first channel, as torchvision
+    chroma = maxc - x.amin(dim=1, keepdim=True)
+    following = x.roll(-1, 1) - x.roll(-2, 1)  # (g - b, b - r, r - g)
+    hue6 = following.gather(1, first).div_(torch.where(chroma == 0, 1.0, chroma))
+    hue6.add_(2 * first).add_(6 * shift.view(-1, 1, 1, 1))
     n = torch.tensor([5.0, 3.0, 1.0], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    k = torch.remainder(n + 6 * hue.unsqueeze(1), 6)
-    v, s = maxc.unsqueeze(1), sat.unsqueeze(1)
-    return v - v * s * torch.clamp(torch.minimum(k, 4 - k), 0, 1)
+    k = torch.remainder(hue6 + n, 6)
+    return maxc - chroma * torch.minimum(k, 4 - k).clamp_(0, 1)
 
 
 def _masked(x: Tensor, mask: Tensor, fn) -> Tensor:  # noqa: ANN001
@@ -127,15 +125,13 @@ def _masked(x: Tensor, mask: Tensor, fn) -> Tensor:  # noqa: ANN001
 
     On an accelerator every image goes through ``fn`` and ``torch.where`` keeps the selected
     ones (no host sync); on the CPU only the selected images are computed (a sync is free there,
-    and it saves 3/4 of the colour-jitter arithmetic).
+    and it saves 3/4 of the colour-jitter arithmetic) and written back *into* ``x``.
     """
     if x.device.type != "cpu":
         return torch.where(mask.view(-1, 1, 1, 1), fn(x, mask), x)
     index = mask.nonzero()[:, 0]
-    if index.numel() == 0:
-        return x
-    x = x.clone()
-    x[index] = fn(x[index], index)
+    if index.numel():
+        x[index] = fn(x[index], index)
     return x
 
 
@@ -155,6 +151,7 @@ def color_jitter(x: Tensor, cfg: Augmentation, g: torch.Generator) -> Tensor:
                                         factor(cfg.saturation))
     shift = cfg.hue * (2 * _rand(g, n, device=device) - 1)
     order = _rand(g, n, 4, device=device).argsort(dim=1)  # one random permutation per image
+    x = x.clone()  # _masked writes into it on the CPU
 
     def pick(values: Tensor, sel: Tensor) -> Tensor:  # per-image values of the selection
         return values if sel.dtype == torch.bool else values[sel]

@@ -10,6 +10,7 @@ images; on cached un-augmented features it takes seconds, at the cost of ~1-2 po
 
 from __future__ import annotations
 
+import copy
 import math
 from contextlib import nullcontext
 
@@ -86,6 +87,31 @@ def linear_probe(train_f: Tensor, train_y: Tensor, test_f: Tensor, test_y: Tenso
             sched.step()
     with torch.no_grad():
         return (head(x_test).argmax(1) == y_test).float().mean().item()
+
+
+@torch.no_grad()
+def with_batch_statistics(model: Siamese, images: Tensor, cfg: Augmentation, seed: int,
+                          batch: int = 256, bf16: bool = False) -> Siamese:
+    """A copy of ``model`` whose batch-norm running statistics are estimated on ``images``.
+
+    Evaluation runs in eval mode, where batch norm uses its running statistics. An untrained
+    network's are still the initial (0, 1), so its eval-mode outputs are not what training sees
+    (its z would look collapsed). The copy re-estimates them as the cumulative average over one
+    augmented view (drawn from ``seed``) of every image, in batches of ``batch``; ``model`` itself
+    is not touched, so the run's trajectory does not change.
+    """
+    calibrated = copy.deepcopy(model)
+    for module in calibrated.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.reset_running_stats()
+            module.momentum = None  # cumulative average over all the batches
+    calibrated.train()
+    g = torch.Generator(device=images.device).manual_seed(seed)
+    for start in range(0, images.shape[0] - 1, batch):  # a batch of one has no statistics
+        (view,) = two_views(images[start:start + batch], cfg, g, count=1)
+        with autocast(images.device, bf16):
+            calibrated.view(view)
+    return calibrated.eval()
 
 
 def _detached(v: ViewOutputs) -> ViewOutputs:

@@ -214,6 +214,10 @@ class Trainer:
         self.bar = tqdm(total=total, initial=self.global_step(self.step_in_epoch),
                         disable=args.no_progress or not self.main, unit="step",
                         dynamic_ncols=True, desc=args.recipe)
+        if not self.rows and self.main:  # epoch 0: the untrained network, where curves start
+            untrained = evaluate.with_batch_statistics(
+                self.model, self.train_images[:4096], SIMSIAM_CIFAR, PROBE_SEED, bf16=args.bf16)
+            self._record({"epoch": 0, "step": 0}, knn=True, model=untrained)
         std = math.nan
         while self.epoch < args.epochs:
             self._set_lr()
@@ -257,38 +261,46 @@ class Trainer:
                                "lr": self.optimizer.param_groups[0]["lr"],
                                "images_per_s": images_per_s}
         self.epoch_losses, self.step_in_epoch = [], 0
-        if self.main:
-            row.update(evaluate.probe_batch(self.model, self.probe_images, SIMSIAM_CIFAR,
-                                            PROBE_SEED, args.bf16))
-            if self.epoch % args.eval_every == 0 or self.epoch == args.epochs:
-                row["knn_acc"] = self._knn()[0]
-            self.rows.append(row)
-            with open(args.out / "metrics.jsonl", "a", encoding="utf-8") as f:
-                f.write(_jsonl([row]))
-            self.bar.write(self._describe(row))
+        self._record(row, knn=self.epoch % args.eval_every == 0 or self.epoch == args.epochs)
         if self.epoch % args.checkpoint_every == 0 or self.epoch == args.epochs:
             self.save()
             self.last_saved = self.epoch
         if self.distributed:
             dist.barrier()
 
-    def _features(self) -> tuple[Tensor, Tensor]:
-        enc = self.model.encoder
+    def _record(self, row: dict[str, Any], knn: bool, model: Siamese | None = None) -> None:
+        """Rank 0: add the fixed batch's collapse metrics (and kNN) of ``model`` (default: the
+        one training) to ``row``; log and print it."""
+        if not self.main:
+            return
+        model = model or self.model
+        row.update(evaluate.probe_batch(model, self.probe_images, SIMSIAM_CIFAR, PROBE_SEED,
+                                        self.args.bf16))
+        if knn:
+            row["knn_acc"] = self._knn(model)[0]
+        self.rows.append(row)  # the whole file anew: a fresh run never appends to an old one
+        cli.write_text(self.args.out / "metrics.jsonl", _jsonl(self.rows))
+        self.bar.write(self._describe(row))
+
+    def _features(self, model: Siamese) -> tuple[Tensor, Tensor]:
+        enc = model.encoder
         return (evaluate.features(enc, self.train_images, bf16=self.args.bf16),
                 evaluate.features(enc, self.test_images, bf16=self.args.bf16))
 
-    def _knn(self) -> tuple[float, Tensor, Tensor]:
-        train_f, test_f = self._features()
+    def _knn(self, model: Siamese | None = None) -> tuple[float, Tensor, Tensor]:
+        train_f, test_f = self._features(model or self.model)
         acc = evaluate.knn(train_f, self.data.train_labels, test_f, self.data.test_labels,
                            self.num_classes, self.args.knn_k, self.args.knn_t)
         return acc, train_f, test_f
 
     def _describe(self, row: dict[str, Any]) -> str:
         knn = f"  kNN {100 * row['knn_acc']:.1f}%" if row.get("knn_acc") is not None else ""
-        return (f"epoch {row['epoch']}: loss {row['loss']:.4f}  std*sqrt(d) "
-                f"{row['std_scaled']:.3f}  |o| {row['center_norm']:.3f}  eff. rank "
-                f"{row['effective_rank']:.1f}/{self.args.dim}{knn}  {row['images_per_s']:.0f} "
-                f"img/s  -> {row['state']}")
+        head = (f"epoch {row['epoch']}: loss {row['loss']:.4f}" if "loss" in row
+                else "epoch 0 (untrained):")
+        speed = f"  {row['images_per_s']:.0f} img/s" if "images_per_s" in row else ""
+        return (f"{head}  std*sqrt(d) {row['std_scaled']:.3f}  |o| {row['center_norm']:.3f}  "
+                f"eff. rank {row['effective_rank']:.1f}/{self.args.dim}{knn}{speed}  -> "
+                f"{row['state']}")
 
     def _finish(self) -> None:
         if not self.main:
@@ -299,6 +311,7 @@ class Trainer:
                                        self.data.test_labels, self.num_classes,
                                        args.probe_epochs, args.seed)
         last = self.rows[-1] if self.rows else {}
+        first = self.rows[0] if self.rows and self.rows[0]["epoch"] == 0 else {}
         summary = {
             "recipe": args.recipe, "recipe_fields": self.recipe.to_dict(),
             "paper": {"source": PRESETS[args.recipe].source,
@@ -308,12 +321,15 @@ class Trainer:
             "config": {k: (str(v) if not isinstance(v, (int, float, str, bool, type(None)))
                            else v) for k, v in vars(args).items()},
             "final": last,
+            "untrained": {k: first.get(k) for k in ("knn_acc", "std_scaled", "center_norm",
+                                                    "effective_rank", "state")},
         }
         cli.write_json(args.out / "summary.json", summary)
         from full.report import plot_curves
         plot_curves(self.rows, args.out / "curves.png", f"{args.dataset} / {args.recipe}")
         self.bar.close()
         print(f"{args.recipe}: std*sqrt(d) {last.get('std_scaled', math.nan):.3f}  |o| "
-              f"{last.get('center_norm', math.nan):.3f}  kNN {100 * knn:.1f}%  linear "
-              f"{100 * linear:.1f}%  (chance {100 / self.num_classes:.1f}%)  -> "
+              f"{last.get('center_norm', math.nan):.3f}  kNN {100 * knn:.1f}% (untrained "
+              f"{100 * first.get('knn_acc', math.nan):.1f}%)  linear {100 * linear:.1f}%  "
+              f"(chance {100 / self.num_classes:.1f}%)  -> "
               f"{last.get('state')}  [{args.out}]", flush=True)

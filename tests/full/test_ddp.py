@@ -31,7 +31,8 @@ def test_two_processes_train_and_only_rank_0_writes(tmp_path):
             proc.wait()
     result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     assert result.returncode == 0, result.stderr[-2000:]
-    (row,) = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    untrained, row = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert (untrained["epoch"], row["epoch"]) == (0, 1)
     assert row["step"] == 2  # 16 images, global batch 8 (4 per process): 2 steps
     summary = json.loads((out / "summary.json").read_text())
     assert summary["config"]["world_size"] == 2

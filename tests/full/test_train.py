@@ -43,7 +43,9 @@ def test_shapes_dataset_is_seeded_and_labelled():
 def test_two_steps_on_shapes(tmp_path):
     out = tmp_path / "run"
     assert main(shapes_run(out, "--epochs", "1")) == 0
-    (row,) = rows(out)  # 16 images / batch 8 = 2 steps in one epoch
+    untrained, row = rows(out)  # epoch 0, then 16 images / batch 8 = 2 steps in one epoch
+    assert (untrained["epoch"], untrained["step"]) == (0, 0)
+    assert "loss" not in untrained  # measured before any step
     assert row["epoch"] == 1
     assert row["step"] == 2
     for key in ("loss", "std", "std_scaled", "center_norm", "effective_rank", "knn_acc",
@@ -55,16 +57,24 @@ def test_two_steps_on_shapes(tmp_path):
     assert summary["chance"] == 0.1
     assert 0.0 <= summary["knn_acc"] <= 1.0
     assert 0.0 <= summary["linear_acc"] <= 1.0
+    assert summary["untrained"]["knn_acc"] == untrained["knn_acc"]
     assert (out / "curves.png").stat().st_size > 0
     state = checkpoint.load(out / "checkpoint.pt", {"epochs": 1, "width": 2})
     assert state["epoch"] == 1
+
+
+def test_a_fresh_run_rewrites_the_metrics_of_an_earlier_one(tmp_path):
+    out = tmp_path / "run"
+    assert main(shapes_run(out, "--epochs", "2")) == 0
+    assert main(shapes_run(out, "--epochs", "1")) == 0
+    assert [r["epoch"] for r in rows(out)] == [0, 1]
 
 
 def test_two_steps_on_cifar10_layout(tiny_cifar, tmp_path):
     out = tmp_path / "run"
     assert main(["--dataset", "cifar10", "--data-dir", str(tiny_cifar), "--no-download",
                  "--train-size", "16", "--epochs", "1", "--out", str(out), *TINY]) == 0
-    (row,) = rows(out)
+    _, row = rows(out)
     assert row["step"] == 2
     assert isinstance(row["loss"], float)
     summary = json.loads((out / "summary.json").read_text())
@@ -87,7 +97,7 @@ def final_weights(out):
 
 
 def assert_same_run(a, b):
-    assert [r["loss"] for r in rows(a)] == [r["loss"] for r in rows(b)]  # bit for bit
+    assert [r.get("loss") for r in rows(a)] == [r.get("loss") for r in rows(b)]  # bit for bit
     wa, wb = final_weights(a), final_weights(b)
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
