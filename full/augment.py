@@ -23,6 +23,7 @@ handful of tensor ops, so a GPU augments 512 images in a few kernels and no host
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -115,7 +116,7 @@ def _hue_shift(x: Tensor, shift: Tensor) -> Tensor:
     following = x.roll(-1, 1) - x.roll(-2, 1)  # (g - b, b - r, r - g)
     hue6 = following.gather(1, first).div_(torch.where(chroma == 0, 1.0, chroma))
     hue6.add_(2 * first).add_(6 * shift.view(-1, 1, 1, 1))
-    n = torch.tensor([5.0, 3.0, 1.0], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    n = torch.arange(5, 0, -2, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)  # (5, 3, 1)
     k = torch.remainder(hue6 + n, 6)
     return maxc - chroma * torch.minimum(k, 4 - k).clamp_(0, 1)
 
@@ -185,11 +186,19 @@ def augment(images: Tensor, cfg: Augmentation, g: torch.Generator) -> Tensor:
     return torch.where(gray, grayscale(x).expand_as(x), x)
 
 
+@functools.cache
+def _channel_constants(dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor]:
+    """CIFAR mean and std as (1, 3, 1, 1) tensors, copied to ``device`` once: a host-to-device
+    copy of a fresh tensor at every step would make the host wait for the GPU."""
+    mean = torch.tensor(CIFAR_MEAN, dtype=dtype).view(1, 3, 1, 1).to(device)
+    std = torch.tensor(CIFAR_STD, dtype=dtype).view(1, 3, 1, 1).to(device)
+    return mean, std
+
+
 def normalize(x: Tensor) -> Tensor:
     """CIFAR mean/std normalisation of images in [0, 1] (B, 3, H, W)."""
-    mean = torch.tensor(CIFAR_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std
+    mean, std = _channel_constants(x.dtype, x.device)
+    return (x - mean).div_(std)
 
 
 def two_views(images: Tensor, cfg: Augmentation, g: torch.Generator,

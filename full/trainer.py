@@ -18,6 +18,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
+from collapse.losses import ViewOutputs
 from collapse.recipe import PRESETS, preset
 from collapse.siamese import Siamese
 from full import checkpoint, evaluate
@@ -189,6 +190,17 @@ class Trainer:
             yield s, [v.to(self.device, non_blocking=True).contiguous(
                 memory_format=torch.channels_last) for v in batch[:-1]]
 
+    def train_step(self, views: list[Tensor]) -> ViewOutputs:
+        """One SGD step on a batch's views; the loss stays on the device (no host sync)."""
+        with evaluate.autocast(self.device, self.args.bf16):
+            loss, a, _ = self.net(views[0], views[1], views[2:] or None)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.model.update_target()
+        self.epoch_losses.append(loss.detach().float())
+        return a
+
     def global_step(self, s: int) -> int:
         return self.epoch * self.steps_per_epoch + s
 
@@ -223,13 +235,7 @@ class Trainer:
             self._set_lr()
             t0, images = now(), 0
             for s, views in self._batches():
-                with evaluate.autocast(self.device, args.bf16):
-                    loss, a, _ = self.net(views[0], views[1], views[2:] or None)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
-                self.model.update_target()
-                self.epoch_losses.append(loss.detach().float())
+                a = self.train_step(views)
                 self.step_in_epoch = s + 1
                 images += self.local_batch * args.world_size
                 if self.step_in_epoch % args.log_every == 0 or s + 1 == self.steps_per_epoch:

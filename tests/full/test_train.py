@@ -217,3 +217,23 @@ def test_paper_table_runs_each_recipe_and_skips_finished_ones(tmp_path, capsys):
     assert "| no-stop-gradient |" in text
     assert paper_table(flags) == 0
     assert capsys.readouterr().out.count("done, skipped") == 2
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_cuda_training_step_never_makes_the_host_wait(tmp_path):
+    # "No host sync per step" (issue 4): the batch, its views and the SGD step, with torch's
+    # sync debugger turned to errors. Only a GPU machine runs this.
+    from full.train import parse
+
+    run = trainer.Trainer(parse(shapes_run(tmp_path / "run", "--device", "cuda"), cuda=True))
+    try:
+        batches = run._batches()
+        run.train_step(next(batches)[1])  # warm-up: lazy CUDA initialisation may sync
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            run.train_step(next(batches)[1])
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    finally:
+        run.close()
