@@ -332,7 +332,8 @@ class Trainer:
         }
         cli.write_json(args.out / "summary.json", summary)
         from full.report import plot_curves
-        plot_curves(self.rows, args.out / "curves.png", f"{args.dataset} / {args.recipe}")
+        plot_curves(self.rows, args.out / "curves.png", f"{args.dataset} / {args.recipe}",
+                    chance=1 / self.num_classes)
         self.bar.close()
         print(f"{args.recipe}: std*sqrt(d) {last.get('std_scaled', math.nan):.3f}  |o| "
               f"{last.get('center_norm', math.nan):.3f}  kNN {100 * knn:.1f}% (untrained "
