@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -217,6 +218,30 @@ def test_paper_table_runs_each_recipe_and_skips_finished_ones(tmp_path, capsys):
     assert "| no-stop-gradient |" in text
     assert paper_table(flags) == 0
     assert capsys.readouterr().out.count("done, skipped") == 2
+
+
+def test_paper_table_goes_on_after_a_recipe_fails(tmp_path, monkeypatch, capsys):
+    from full import paper_table
+
+    def train(argv):  # no-stop-gradient "hits a NaN"; the others finish
+        name = argv[argv.index("--recipe") + 1]
+        if name == "no-stop-gradient":
+            return 1
+        run = pathlib.Path(argv[argv.index("--out") + 1])
+        run.mkdir(parents=True)
+        final = {"std_scaled": 0.9, "center_norm": 0.2, "effective_rank": 9.0, "state": "healthy"}
+        (run / "summary.json").write_text(json.dumps({
+            "knn_acc": 0.6, "linear_acc": 0.5, "final": final, "untrained": {"knn_acc": 0.2}}))
+        return 0
+
+    monkeypatch.setattr("full.train.main", train)
+    status = paper_table.main(["--recipes", "no-stop-gradient,simsiam", "--out", str(tmp_path)])
+    assert status == 1
+    text = (tmp_path / "table.md").read_text()
+    assert "| no-stop-gradient |" in text
+    assert "stopped (status 1)" in text
+    assert "| 60.0 (20.0) | 50.0 | 0.900 |" in text  # simsiam still ran, after the failure
+    assert "going on" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
