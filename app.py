@@ -189,7 +189,7 @@ if current_lesson is not None:
     st.info(f"**{current_lesson.title}** ({current_lesson.section}). {current_lesson.watch}"
             f"\n\n**Question:** {current_lesson.question}")
 
-play, step, reset, counter = st.columns([1, 1, 1, 3])
+play, step, reset, _ = st.columns([1, 1, 1, 3])
 
 
 def _set_playing(playing: bool) -> None:
@@ -212,7 +212,10 @@ if reset.button("Reset", key="reset", width="stretch"):
 def live() -> None:
     if S["_playing"]:
         run.tick()
-    counter.markdown(f"### step {run.steps}")
+    # Inside the fragment, not in a column made outside it: a timer run that overlaps the full
+    # run of a Pause click could not write there (StreamlitInvalidLayoutContextError, in 3 of 5
+    # browser runs: an extra tick after Pause, or a page left without its lower part).
+    st.markdown(f"### step {run.steps}")
     columns = st.columns(len(run.sims))
     for index, (column, sim) in enumerate(zip(columns, run.sims, strict=True)):
         with column:
@@ -236,21 +239,22 @@ def live() -> None:
             live_figures(figures, key=f"figures{index}")
 
 
-live()
-
-with st.expander("Export and share"):
+# In the sidebar, written before the fragment: below it in the main area, this expander was
+# sometimes missing after Pause (1 browser run in 6), when a timer run of the fragment
+# overlapped the full run.
+with st.sidebar, st.expander("Export and share"):
     st.caption("This page's URL holds every control and the seed: copy it to share this exact "
                "exercise. Add `&hide=lr,batch` to hide controls from students.")
     for index, sim in enumerate(run.sims):
         name = name_of(sim.recipe)
-        cols = st.columns(3)
-        cols[0].download_button(f"{name}: metrics (CSV)", lambda i=index: run.csv(i),
-                                file_name=f"{name}-metrics.csv", mime="text/csv",
-                                on_click="ignore", key=f"csv{index}")
-        cols[1].download_button(f"{name}: picture (PNG)",
-                                lambda i=index: run.png(i, "representations"),
-                                file_name=f"{name}-representations.png", mime="image/png",
-                                on_click="ignore", key=f"png{index}")
-        cols[2].download_button(f"{name}: curves (PNG)", lambda i=index: run.png(i, "curves"),
-                                file_name=f"{name}-curves.png", mime="image/png",
-                                on_click="ignore", key=f"curvespng{index}")
+        st.download_button(f"{name}: metrics (CSV)", lambda i=index: run.csv(i),
+                           file_name=f"{name}-metrics.csv", mime="text/csv",
+                           on_click="ignore", key=f"csv{index}")
+        st.download_button(f"{name}: picture (PNG)", lambda i=index: run.png(i, "representations"),
+                           file_name=f"{name}-representations.png", mime="image/png",
+                           on_click="ignore", key=f"png{index}")
+        st.download_button(f"{name}: curves (PNG)", lambda i=index: run.png(i, "curves"),
+                           file_name=f"{name}-curves.png", mime="image/png",
+                           on_click="ignore", key=f"curvespng{index}")
+
+live()

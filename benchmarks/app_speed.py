@@ -28,13 +28,10 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
+import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import torch
@@ -42,12 +39,10 @@ import torch
 from classroom import charts, live
 from classroom.controls import DEFAULTS, config_of
 from classroom.live import LiveRun
+from classroom.server import CHROMIUM_ARGS, ServerError, serve
 from collapse.recipe import preset
 
-ROOT = Path(__file__).resolve().parents[1]
 TICKS_PER_S = live.TICKS_PER_S
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def rss_mib() -> float:
@@ -155,12 +150,6 @@ def concurrent(sessions: int, seconds: float, threads: int = 2) -> dict[str, flo
             "mean_steps_per_s": statistics.fmean(steps) / seconds, "mib_per_session": per_session}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def first_render() -> dict[str, float] | str:
     """Seconds from ``streamlit run`` to a page showing "step 0" and the sphere (cold), and from
     a fresh browser context's navigation to the same on the running server (warm)."""
@@ -169,27 +158,13 @@ def first_render() -> dict[str, float] | str:
         return "skipped: Debian's chromium package is not installed"
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
     start = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless",
-         "true", "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out: dict[str, float] = {}
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}_stcore/health", timeout=1) as r:
-                        if r.read().strip() == b"ok":
-                            break
-                except OSError:
-                    time.sleep(0.05)
-                if time.perf_counter() - start > 60:
-                    return "failed: no health ok within 60 s"
+        with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp) / "streamlit.log") as url, \
+                sync_playwright() as playwright:
             out["health_s"] = time.perf_counter() - start
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             for name in ("cold_s", "warm_s"):
                 context = browser.new_context(viewport={"width": 1600, "height": 1000})
                 page = context.new_page()
@@ -202,13 +177,8 @@ def first_render() -> dict[str, float] | str:
                 out[name] = time.perf_counter() - began
                 context.close()
             browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    except ServerError as error:
+        return f"failed: {str(error).splitlines()[0]}"
     return out
 
 

@@ -6,19 +6,15 @@ Skipped only where the ``chromium`` executable is missing (``.ci/run`` installs 
 """
 
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from classroom.live import MAX_STEPS_PER_TICK
+from classroom.server import CHROMIUM_ARGS, ServerError, serve
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 START_TIMEOUT_S = 60
 WAIT_MS = 60_000  # a cold server imports torch and warms it up on the first page
 SETTLE_MS = 3_000  # play before checking that the picture is updated in place
@@ -28,44 +24,15 @@ pytestmark = pytest.mark.skipif(
     "(apt-get install -y chromium); .ci/run installs it, so CI runs this test")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-            return r.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``streamlit run app.py`` on a free port; stopped by its own process handle."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-             "--server.headless", "true", "--server.address", "127.0.0.1",
-             "--server.port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _healthy(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not come up on port {port}:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with serve(log, START_TIMEOUT_S) as url:
+            yield url
+    except ServerError as error:
+        pytest.fail(str(error))
 
 
 def _step(page) -> int:
@@ -93,7 +60,7 @@ def test_play_advances_the_counter_and_draws_the_sphere(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1600, "height": 1400})
             page = context.new_page()
@@ -148,7 +115,13 @@ def test_play_advances_the_counter_and_draws_the_sphere(server, tmp_path):
                                                                     timeout=WAIT_MS)
             paused = _step(page)
             page.wait_for_timeout(1000)
-            assert _step(page) == paused
+            # A tick already running when Pause reached the server may still land: Streamlit
+            # runs the fragment's timer run beside the full run of the click (seen in 3
+            # browser runs of 7, 1-3 steps). One tick, at most; then the counter stands still.
+            settled = _step(page)
+            assert 0 <= settled - paused <= MAX_STEPS_PER_TICK
+            page.wait_for_timeout(1000)
+            assert _step(page) == settled
 
             # Export: the metric history as CSV, one row per record.
             page.get_by_text("Export and share").click()
