@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from toy import cli
+from common import cli
 
 
 def build_parser() -> cli.Parser:

@@ -15,7 +15,7 @@ import pathlib
 
 import torch
 
-from toy.cli import atomic_file
+from common.files import atomic_file
 
 FORMAT = "full.train/1"
 

@@ -20,7 +20,7 @@ import signal
 import sys
 
 from collapse.recipe import PRESETS
-from toy import cli
+from common import cli, files
 
 DEFAULT = ("simsiam", "no-stop-gradient", "no-predictor", "symmetric-predictor",
            "inverse-predictor", "simsiam-no-extra", "simsiam-center", "simsiam-residual",
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr, flush=True)
             failed[name] = status
     text = table(args.out, args.recipes, failed)
-    cli.write_text(args.out / "table.md", text)
+    files.write_text(args.out / "table.md", text)
     print(text, end="")
     return 1 if failed else 0
 

@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from collapse.criterion import COLLAPSED_STD_SCALED
-from toy import cli
+from common import cli, files
 
 PANELS = (("loss", "loss"), ("std_scaled", "std(Z) x sqrt(d)"), ("center_norm", "m_o = |o|"),
           ("effective_rank", "effective rank"), ("knn_acc", "kNN accuracy"),
@@ -53,7 +53,7 @@ def plot_runs(runs: dict[str, list[dict[str, Any]]], path: str | pathlib.Path, t
     if len(runs) > 1 or len(labels) > 1:
         axes.flat[1].legend(handles, labels, fontsize=8)
     fig.suptitle(title)
-    with cli.atomic_file(path, "wb") as f:
+    with files.atomic_file(path, "wb") as f:
         fig.savefig(f, dpi=110, format="png")
     plt.close(fig)
 

@@ -28,7 +28,6 @@ Outputs in ``--out``: ``metrics.jsonl`` (one line per epoch), ``checkpoint.pt``,
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import pathlib
@@ -37,7 +36,7 @@ import sys
 import time
 
 from collapse.recipe import PRESETS
-from toy import cli
+from common import cli, files
 
 DATASETS = ("cifar10", "cifar100", "shapes")
 # CPU-sized defaults of the built-in dataset when no GPU is present (each still a flag): a
@@ -205,7 +204,7 @@ def _signal_name(signum: int) -> str:
 
 
 def _jsonl(rows: list[dict[str, object]]) -> str:
-    return "".join(json.dumps(cli._finite(r), allow_nan=False) + "\n" for r in rows)
+    return "".join(files.json_text(r) + "\n" for r in rows)
 
 
 def cosine_lr(base: float, epoch: int, epochs: int) -> float:

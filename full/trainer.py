@@ -21,12 +21,12 @@ from torch import Tensor
 from collapse.losses import ViewOutputs
 from collapse.recipe import PRESETS, preset
 from collapse.siamese import Siamese
+from common import files
 from full import checkpoint, evaluate
 from full.augment import SIMSIAM_CIFAR, TorchvisionViews, two_views
 from full.data import DataError, load
 from full.encoder import Encoder
 from full.train import TRAJECTORY, Stop, _jsonl, _signal_name, cosine_lr, now
-from toy import cli
 
 PROBE_SEED = 12345  # the fixed batch's views
 PROBE_BATCH = 512
@@ -137,7 +137,7 @@ class Trainer:
         self.rows = json.loads(state["rows"])
         torch.set_rng_state(state["rng_cpu"])
         if self.main:
-            cli.write_text(self.args.out / "metrics.jsonl", _jsonl(self.rows))
+            files.write_text(self.args.out / "metrics.jsonl", _jsonl(self.rows))
             print(f"full.train: resumed from {self.ckpt_path} at epoch {self.epoch} step "
                   f"{self.step_in_epoch}", flush=True)
 
@@ -285,7 +285,7 @@ class Trainer:
         if knn:
             row["knn_acc"] = self._knn(model)[0]
         self.rows.append(row)  # the whole file anew: a fresh run never appends to an old one
-        cli.write_text(self.args.out / "metrics.jsonl", _jsonl(self.rows))
+        files.write_text(self.args.out / "metrics.jsonl", _jsonl(self.rows))
         self.bar.write(self._describe(row))
 
     def _features(self, model: Siamese) -> tuple[Tensor, Tensor]:
@@ -330,7 +330,7 @@ class Trainer:
             "untrained": {k: first.get(k) for k in ("knn_acc", "std_scaled", "center_norm",
                                                     "effective_rank", "state")},
         }
-        cli.write_json(args.out / "summary.json", summary)
+        files.write_json(args.out / "summary.json", summary)
         from full.report import plot_curves
         plot_curves(self.rows, args.out / "curves.png", f"{args.dataset} / {args.recipe}",
                     chance=1 / self.num_classes)

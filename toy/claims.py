@@ -28,7 +28,8 @@ from collapse.criterion import COLLAPSED_STD_SCALED
 from collapse.gradients import anchor_gradient, infonce_parts, sphere_projection
 from collapse.metrics import normalize
 from collapse.recipe import Recipe, preset
-from toy.cli import Parser, output_dir, positive_int, seed, set_threads, write_json, write_text
+from common.cli import Parser, output_dir, positive_int, seed, set_threads
+from common.files import write_json, write_text
 from toy.figures import claim_figures
 from toy.train import Simulation, ToyConfig
 

@@ -15,7 +15,7 @@ import argparse
 from dataclasses import asdict
 
 from collapse.recipe import PRESETS, preset
-from toy import cli
+from common import cli, files
 
 # torch, matplotlib and the training code are imported inside main(), after the flags are
 # parsed: a bad flag is then refused at once instead of after a two-second torch import.
@@ -103,12 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     title = f"{name}, d = {args.dim}, seed {args.seed}, {args.steps} steps"
     paths = {name: out / name for name in
              ("metrics.json", "curves.json", "representations.png", "curves.png")}
-    cli.write_json(paths["metrics.json"], {
+    files.write_json(paths["metrics.json"], {
         "preset": args.recipe, "recipe": recipe.to_dict(), "config": asdict(config),
         "seed": args.seed, "steps": args.steps, "record_every": args.record_every,
         "final": final, "knn_init": knn_init})
     curves = sim.curves()
-    cli.write_json(paths["curves.json"], curves, indent=None)
+    files.write_json(paths["curves.json"], curves, indent=None)
     z, _ = sim.representations()
     plot_representations(z[0], sim.test_y[0], paths["representations.png"], title)
     plot_curves(curves, paths["curves.png"], title, args.dim)

@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from toy.cli import Parser, output_dir, positive_int, set_threads, write_json
+from common.cli import Parser, output_dir, positive_int, set_threads
+from common.files import write_json
 
 STEPS = 1000  # the same budget as docs/claims (python -m toy.claims), one seed instead of three
 SEED = 0

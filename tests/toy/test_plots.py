@@ -66,7 +66,7 @@ def test_plot_curves_writes_a_png(tmp_path, members, predictor, grads):
 
 
 def test_plot_curves_reads_json_with_null(tmp_path):
-    from toy.cli import write_json
+    from common.files import write_json
 
     write_json(tmp_path / "curves.json", _curves(2, True, True))
     curves = json.loads((tmp_path / "curves.json").read_text())

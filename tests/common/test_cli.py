@@ -1,4 +1,5 @@
-"""Tests for toy.cli: the flag validators, the one-line parser error, atomic writes."""
+"""Tests for common.cli and common.files: the flag validators, the one-line parser error,
+atomic writes."""
 
 import argparse
 import json
@@ -7,7 +8,7 @@ import os
 import pytest
 
 from collapse.recipe import PRESETS
-from toy import cli
+from common import cli, files
 
 
 @pytest.mark.parametrize(("validator", "text", "value"), [
@@ -107,42 +108,42 @@ def test_output_dir_refuses_a_path_under_a_file(tmp_path):
 
 def test_write_json_round_trips_and_writes_nan_as_null(tmp_path):
     path = tmp_path / "m.json"
-    cli.write_json(path, {"a": [1.5, float("nan")], "b": {"c": float("inf")}, "s": "x"})
+    files.write_json(path, {"a": [1.5, float("nan")], "b": {"c": float("inf")}, "s": "x"})
     assert json.loads(path.read_text()) == {"a": [1.5, None], "b": {"c": None}, "s": "x"}
     assert list(tmp_path.iterdir()) == [path]
 
 
 def test_write_json_keeps_the_old_file_when_replace_fails(tmp_path, monkeypatch):
     path = tmp_path / "m.json"
-    cli.write_json(path, {"run": 1})
+    files.write_json(path, {"run": 1})
 
     def broken_replace(src, dst):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
-        cli.write_json(path, {"run": 2})
+        files.write_json(path, {"run": 2})
     assert json.loads(path.read_text()) == {"run": 1}
     assert list(tmp_path.iterdir()) == [path]
 
 
 def test_write_json_keeps_the_old_file_when_serialisation_fails(tmp_path, monkeypatch):
     path = tmp_path / "m.json"
-    cli.write_json(path, {"run": 1})
+    files.write_json(path, {"run": 1})
 
     def broken_dumps(*args, **kwargs):
         raise KeyboardInterrupt  # an interrupted run
 
     monkeypatch.setattr(json, "dumps", broken_dumps)
     with pytest.raises(KeyboardInterrupt):
-        cli.write_json(path, {"run": 2})
+        files.write_json(path, {"run": 2})
     assert json.loads(path.read_text()) == {"run": 1}
     assert list(tmp_path.iterdir()) == [path]
 
 
 def test_write_text_keeps_the_old_file_when_the_write_is_interrupted(tmp_path, monkeypatch):
     path = tmp_path / "notes.txt"
-    cli.write_text(path, "old")
+    files.write_text(path, "old")
     real_fdopen = os.fdopen
 
     class Interrupted:
@@ -161,14 +162,14 @@ def test_write_text_keeps_the_old_file_when_the_write_is_interrupted(tmp_path, m
 
     monkeypatch.setattr(os, "fdopen", Interrupted)
     with pytest.raises(KeyboardInterrupt):
-        cli.write_text(path, "new text, never complete")
+        files.write_text(path, "new text, never complete")
     assert path.read_text() == "old"
     assert list(tmp_path.iterdir()) == [path]
 
 
 def test_write_text_output_is_readable_by_others(tmp_path):
     path = tmp_path / "t.txt"
-    cli.write_text(path, "hi")
+    files.write_text(path, "hi")
     assert path.stat().st_mode & 0o044 == 0o044
 
 
