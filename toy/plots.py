@@ -40,15 +40,24 @@ def principal_plane(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return vh[:2], (sigma**2 / (sigma**2).sum())[:2]
 
 
+def view_along(v: np.ndarray) -> tuple[float, float]:
+    """(elevation, azimuth) in degrees of a 3-D camera that looks at the origin from ``v``."""
+    v = v / np.linalg.norm(v)
+    return (math.degrees(math.asin(float(np.clip(v[2], -1, 1)))),
+            math.degrees(math.atan2(v[1], v[0])))
+
+
 def plot_representations(z: Tensor, labels: Tensor | None, path: str | os.PathLike[str],
-                         title: str) -> None:
+                         title: str, view: tuple[float, float] | None = None) -> None:
     """Scatter of the unit vectors ``Z = z/|z|`` of ``z`` (N, d), coloured by ``labels`` (N,).
 
     d = 2: points on the unit circle; d = 3: points on a wireframe sphere, seen along the
     direction in which Z varies least (so its spread faces the viewer); d > 3: the projection
     onto the top two right-singular vectors of Z (an *uncentred* PCA, the SVD that the effective
     rank uses), so that the center ``o`` keeps its length when it dominates: a collapsed Z shows
-    as one spot at the tip of an arrow of length ~1, as on the sphere.
+    as one spot at the tip of an arrow of length ~1, as on the sphere. ``view`` (elevation,
+    azimuth; see :func:`view_along`) fixes the camera at d = 3, so that two pictures that are
+    compared are seen from the same side.
     """
     if z.ndim != 2 or z.shape[-1] < 2:
         raise ValueError(f"z must have shape (N, d) with d >= 2, got {tuple(z.shape)}")
@@ -82,11 +91,10 @@ def plot_representations(z: Tensor, labels: Tensor | None, path: str | os.PathLi
         for setter in (ax.set_xticks, ax.set_yticks, ax.set_zticks):
             setter([-1, 0, 1])
         ax.set_box_aspect((1, 1, 1))
-        # Look along the direction of least energy of Z, so the spread of the points faces us.
-        v = np.linalg.svd(u, full_matrices=False)[2][-1]
-        v = v if v @ o >= 0 else -v
-        ax.view_init(elev=math.degrees(math.asin(float(np.clip(v[2], -1, 1)))),
-                     azim=math.degrees(math.atan2(v[1], v[0])))
+        if view is None:  # look along the direction of least energy: the spread faces us
+            v = np.linalg.svd(u, full_matrices=False)[2][-1]
+            view = view_along(v if v @ o >= 0 else -v)
+        ax.view_init(elev=view[0], azim=view[1])
         ax.set_xlabel("Z₁")
         ax.set_ylabel("Z₂")
         ax.set_zlabel("Z₃")
@@ -134,18 +142,19 @@ def _lines(ax, step: np.ndarray, values: np.ndarray, label: str, colour: str,
 
 
 def plot_curves(curves: dict[str, list[list[float]]], path: str | os.PathLike[str], title: str,
-                dim: int) -> None:
+                dim: int, gradient: bool = True) -> None:
     """The history of a run (``Simulation.curves()``, or its JSON) against the step.
 
     Panels: the energy split ``|o|^2 + mean_i |r_i|^2 = 1`` (exact for unit vectors, so the
     residual share is drawn as ``1 - |o|^2`` from the recorded ``z_center_norm``); the paper's
     magnitudes ``m_o = |o|`` and ``m_r = mean_i |r_i|``; std * sqrt(d)
     of z (and p) against 1 (healthy, std = 1/sqrt(d)) and the collapse threshold; effective rank
-    against d; the loss; and, when recorded, the gradient decomposition.
+    against d; the loss; and, when recorded and ``gradient`` is True, the gradient
+    decomposition.
     """
     step = _series(curves, "step")[:, 0]
     panels = ["energy", "magnitude", "std", "rank", "loss"]
-    if "grad_basic_norm" in curves:
+    if gradient and "grad_basic_norm" in curves:
         panels.append("grad")
     cols = 3 if len(panels) > 4 else 2
     rows = math.ceil(len(panels) / cols)
@@ -166,36 +175,37 @@ def plot_curves(curves: dict[str, list[list[float]]], path: str | os.PathLike[st
             if o2.shape[1] > 1:
                 _lines(ax, step, o2, "|o|² per seed", "C3")
             ax.set_ylim(0, 1)
-            ax.set_title("energy of Z = o + r: |o|² + mean|r|² = 1", fontsize=10)
+            ax.set(title="energy of Z = o + r: |o|² + mean|r|² = 1",
+                   ylabel="share of |Z|² = 1")
         elif panel == "magnitude":
             _lines(ax, step, _series(curves, "z_center_norm"), "m_o = |o|", "C3")
             _lines(ax, step, _series(curves, "z_residual_norm"), "m_r = mean|r|", "C0")
             ax.set_ylim(0, 1.05)
-            ax.set_title("center and residual magnitude of Z (paper §3)", fontsize=10)
+            ax.set(title="center and residual magnitude of Z (paper §3)", ylabel="m_o, m_r")
         elif panel == "std":
-            _lines(ax, step, _series(curves, "z_std_scaled"), "z", "C0")
+            _lines(ax, step, _series(curves, "z_std_scaled"), "Z", "C0")
             if has_p:
-                _lines(ax, step, _series(curves, "p_std_scaled"), "p", "C1", "--")
+                _lines(ax, step, _series(curves, "p_std_scaled"), "P", "C1", "--")
             ax.axhline(1.0, color="0.4", linestyle="--", linewidth=0.8,
-                       label="healthy: std = 1/√d")
+                       label="healthy: std·√d = 1 (std = 1/√d)")
             ax.axhline(COLLAPSED_STD_SCALED, color="C3", linestyle="--", linewidth=0.8,
                        label=f"collapsed below {COLLAPSED_STD_SCALED:g}")
             ax.set_ylim(bottom=0)
-            ax.set_title("std·√d of Z", fontsize=10)
+            ax.set(title="std·√d of Z" + (" and P" if has_p else ""), ylabel="std·√d")
         elif panel == "rank":
-            _lines(ax, step, _series(curves, "z_effective_rank"), "z", "C0")
+            _lines(ax, step, _series(curves, "z_effective_rank"), "Z", "C0")
             if has_p:
-                _lines(ax, step, _series(curves, "p_effective_rank"), "p", "C1", "--")
+                _lines(ax, step, _series(curves, "p_effective_rank"), "P", "C1", "--")
             ax.axhline(dim, color="0.4", linestyle="--", linewidth=0.8, label=f"d = {dim}")
             if DIMENSIONAL_RANK_FRACTION * dim > 1:  # the effective rank is never below 1
                 ax.axhline(DIMENSIONAL_RANK_FRACTION * dim, color="C3", linestyle=":",
                            linewidth=0.8,
                            label=f"dimensional collapse < {DIMENSIONAL_RANK_FRACTION:g}d")
             ax.set_ylim(0, dim * 1.08)
-            ax.set_title("effective rank (RankMe)", fontsize=10)
+            ax.set(title="effective rank (RankMe)", ylabel="effective rank")
         elif panel == "loss":
             _lines(ax, step, _series(curves, "loss"), "loss", "C2")
-            ax.set_title("loss", fontsize=10)
+            ax.set(title="loss", ylabel="loss")
         else:
             for key, label, colour in (
                     ("grad_basic_norm", "basic  mean|B|", "C0"),
@@ -204,8 +214,9 @@ def plot_curves(curves: dict[str, list[list[float]]], path: str | os.PathLike[st
                 if key in curves:
                     _lines(ax, step, _series(curves, key), label, colour)
             ax.set_ylim(bottom=0)
-            ax.set_title("gradient of the anchor (paper §3)", fontsize=10)
+            ax.set(title="gradient of the anchor (paper §3)", ylabel="norm")
         ax.set_xlabel("step")
+        ax.title.set_fontsize(10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best")
     fig.suptitle(title, fontsize=11)
