@@ -11,6 +11,7 @@ camera survives the redraws of a live run. Matplotlib stays for the static expor
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -27,7 +28,10 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
            "#c5b0d5", "#c49c94")
 MAX_POINTS = 512  # points drawn per representation picture (of the 1024 held-out points)
-FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 12, "color": "#31333f"}
+# 14 px at least: read on a projector from the back of a room.
+FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 14, "color": "#31333f"}
+ETA_MIN_CENTER = 0.1  # below this |o|, η = o_e·o/|o|² divides by a tiny |o|²: drawn grey
+PICTURE_HEIGHT = {False: 460, True: 330}  # one run / two side by side (compact)
 CORRELATION_COLOURS = [[0, "#2166ac"], [0.5, "#f7f7f7"], [1, "#b2182b"]]  # -1 blue, +1 red
 GRADIENT_COLOURS = {"basic": "#7f7f7f", "center": "#d62728", "residual": "#1f77b4",
                     "decentering": "#ff9896", "decorrelation": "#aec7e8"}
@@ -69,9 +73,23 @@ UNIT_CIRCLE = {"x": _round(np.cos(np.linspace(0, 2 * math.pi, 121))),
                "y": _round(np.sin(np.linspace(0, 2 * math.pi, 121)))}
 
 
-def representation_figure(z: torch.Tensor, labels: torch.Tensor, height: int = 420) -> Figure:
-    """Z = z/|z| on the circle (d = 2), the sphere (d = 3) or an uncentred PCA plane (d > 3),
-    coloured by the hidden class, with the center vector o drawn as an arrow."""
+def camera_beside(o: Sequence[float]) -> dict[str, dict[str, float]]:
+    """A plotly camera looking at the sphere from beside the center vector ``o`` (at right
+    angles to it, a little from above), so the arrow o is seen along its length rather than
+    end-on; for a tiny o, the default oblique view."""
+    x, y = float(o[0]), float(o[1])
+    horizontal = math.hypot(x, y)
+    ex, ey = (-y / horizontal, x / horizontal) if horizontal > 1e-3 else (0.7071, 0.7071)
+    return {"eye": {"x": round(1.7 * ex, 4), "y": round(1.7 * ey, 4), "z": 0.6},
+            "up": {"x": 0, "y": 0, "z": 1}}
+
+
+def representation_figure(z: torch.Tensor, labels: torch.Tensor, height: int = 420,
+                          camera: Mapping[str, object] | None = None,
+                          name: str = "Z") -> Figure:
+    """Z = z/|z| (or P, ``name``) on the circle (d = 2), the sphere (d = 3) or an uncentred PCA
+    plane (d > 3), coloured by the hidden class, with the center vector o drawn as an arrow;
+    ``camera`` (d = 3) defaults to :func:`camera_beside` the current o."""
     z = z[:MAX_POINTS].detach().double()
     u, o = metrics.normalize(z).numpy(), metrics.center(z).numpy()
     colours = [PALETTE[int(k) % len(PALETTE)] for k in labels[:MAX_POINTS].tolist()]
@@ -83,7 +101,7 @@ def representation_figure(z: torch.Tensor, labels: torch.Tensor, height: int = 4
         data = [
             {"type": "scatter3d", "mode": "lines", "name": "sphere", **WIREFRAME,
              "line": {"color": "#ccc", "width": 1}, "hoverinfo": "skip"},
-            {"type": "scatter3d", "mode": "markers", "name": "Z", "x": _round(u[:, 0]),
+            {"type": "scatter3d", "mode": "markers", "name": name, "x": _round(u[:, 0]),
              "y": _round(u[:, 1]), "z": _round(u[:, 2]),
              "marker": {"size": 3, "color": colours}},
             {"type": "scatter3d", "mode": "lines+markers+text", "name": "center o",
@@ -94,20 +112,20 @@ def representation_figure(z: torch.Tensor, labels: torch.Tensor, height: int = 4
         ]
         axis = {"range": [-1.1, 1.1], "visible": False}  # the wireframe is the frame
         layout["scene"] = {"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube",
-                           "camera": {"eye": {"x": 1.1, "y": 1.1, "z": 0.7}}}
+                           "camera": dict(camera or camera_beside(o))}
         return {"data": data, "layout": layout}
     if d == 2:
-        xy, oxy, titles = u, o, ("Z₁", "Z₂")
+        xy, oxy, titles = u, o, (f"{name}₁", f"{name}₂")
     else:
         plane, share = principal_plane(u)
         xy, oxy = u @ plane.T, o @ plane.T
-        titles = (f"PC1 ({share[0]:.0%} of |Z|², uncentred PCA of d = {d})",
+        titles = (f"PC1 ({share[0]:.0%} of |{name}|², PCA of d = {d})",
                   f"PC2 ({share[1]:.0%})")
     data = [
         {"type": "scattergl", "mode": "lines", "name": "unit circle", **UNIT_CIRCLE,
          "line": {"color": "#bbb", "width": 1, "dash": "solid" if d == 2 else "dash"},
          "hoverinfo": "skip"},
-        {"type": "scattergl", "mode": "markers", "name": "Z", "x": _round(xy[:, 0]),
+        {"type": "scattergl", "mode": "markers", "name": name, "x": _round(xy[:, 0]),
          "y": _round(xy[:, 1]), "marker": {"size": 5, "color": colours}},
     ]
     layout["annotations"] = [{"x": _num(oxy[0]), "y": _num(oxy[1]),
@@ -142,7 +160,7 @@ def _grid(rows: int, cols: int, titles: Sequence[str], hspace: float, vspace: fl
         layout["annotations"].append({"text": titles[i], "x": x0 + width / 2, "y": y1,
                                       "xref": "paper", "yref": "paper", "xanchor": "center",
                                       "yanchor": "bottom", "showarrow": False,
-                                      "font": {"size": 12}})
+                                      "font": {"size": FONT["size"]}})
         cells.append((f"x{suffix}", f"y{suffix}"))
     return layout, cells
 
@@ -157,22 +175,42 @@ def _hline(cell: tuple[str, str], y: float, colour: str, dash: str) -> dict[str,
             "y0": y, "y1": y, "line": {"color": colour, "dash": dash, "width": 1.5}}
 
 
+def _legend(cell: tuple[str, str], layout: Mapping[str, object]) -> dict[str, object]:
+    """A legend inside a panel's top-right corner (plotly.js draws several legends per
+    figure: ``legend2``, ``legend3``, ... one per panel with more than one line)."""
+    x, y = layout[_axis_key(cell[0])]["domain"], layout[_axis_key(cell[1])]["domain"]
+    return {"x": x[1], "y": y[1], "xanchor": "right", "yanchor": "top", "xref": "paper",
+            "yref": "paper", "bgcolor": "rgba(255,255,255,0.7)", "borderwidth": 0,
+            "font": {"size": FONT["size"]}, "tracegroupgap": 0, "itemwidth": 30}
+
+
 def curves_figure(curves: Mapping[str, Sequence[float]], dim: int,
-                  knn: Sequence[tuple[int, float]], chance: float, height: int = 460) -> Figure:
+                  knn: Sequence[tuple[int, float]], chance: float, height: int = 460,
+                  columns: int = 3) -> Figure:
     """The decomposition over training, one value per record in ``curves`` (``{metric: [...]}``
     with a ``step`` column): |o|² + mean|r|² = 1, std·√d vs 1, effective rank vs d, loss,
     kNN accuracy vs chance, and η = o_e·o/|o|² (Fig. 5a: < 0 means the extra gradient
-    de-centers)."""
-    layout, cells = _grid(2, 3, (
-        "|o|² (center) + mean|r|² (residual) = 1", "std(Z)·√d  (1 = isotropic)",
-        f"effective rank (of d = {dim})", "loss", "kNN accuracy (dotted: chance)",
-        "η = o_e·o/|o|²  (< 0: de-centering)"), hspace=0.07, vspace=0.2)
+    de-centers), grey where |o| < :data:`ETA_MIN_CENTER` (η divides by |o|²), with |o_e| on its
+    own axis beside it. Six panels in ``columns`` columns (3: one run; 2: two side by side);
+    every panel with more than one line has its legend."""
+    rows = math.ceil(6 / columns)
+    layout, cells = _grid(rows, columns, (
+        "|o|² + mean|r|² = 1", "std·√d (red: collapse)", f"effective rank (d = {dim})",
+        "loss", "kNN (dotted: chance)", f"η = o_e·o/|o|² (grey: |o| < {ETA_MIN_CENTER:g})"),
+        hspace=0.09 if columns == 3 else 0.14, vspace=0.34 / rows)
     steps = _round(curves.get("step", []), 0)
+    legends: dict[int, int] = {}  # panel -> legend number
 
-    def line(cell: int, key: str, name: str, colour: str, **extra: object) -> dict[str, object]:
-        return {"type": "scatter", "mode": "lines", "x": steps, "y": _round(curves[key]),
-                "name": name, "line": {"color": colour}, "xaxis": cells[cell][0],
-                "yaxis": cells[cell][1], **extra}
+    def legend_of(cell: int) -> str:
+        number = legends.setdefault(cell, len(legends) + 1)
+        return "legend" if number == 1 else f"legend{number}"
+
+    def line(cell: int, key: str, name: str, colour: str, y: object = None,
+             **extra: object) -> dict[str, object]:
+        return {"type": "scatter", "mode": "lines", "x": steps,
+                "y": _round(curves[key]) if y is None else y, "name": name,
+                "line": {"color": colour}, "xaxis": cells[cell][0], "yaxis": cells[cell][1],
+                "legend": legend_of(cell), **extra}
 
     data: list[dict[str, object]] = []
     shapes = [_hline(cells[1], 1, "gray", "dot"),
@@ -181,11 +219,10 @@ def curves_figure(curves: Mapping[str, Sequence[float]], dim: int,
     if "z_center_norm" in curves:
         o2 = np.square(np.asarray(curves["z_center_norm"], dtype=float))
         for y, name, colour in ((o2, "|o|²", "#d62728"), (1 - o2, "mean|r|²", "#1f77b4")):
-            data.append({"type": "scatter", "mode": "lines", "x": steps, "y": _round(y),
-                         "name": name, "stackgroup": "energy", "line": {"color": colour},
-                         "xaxis": cells[0][0], "yaxis": cells[0][1]})
-    for key, name, colour in (("z_std_scaled", "std·√d Z", "#1f77b4"),
-                              ("p_std_scaled", "std·√d P", "#ff7f0e")):
+            data.append(line(0, "z_center_norm", name, colour, y=_round(y),
+                             stackgroup="energy"))
+    for key, name, colour in (("z_std_scaled", "Z", "#1f77b4"),
+                              ("p_std_scaled", "P", "#ff7f0e")):
         if key in curves:
             data.append(line(1, key, name, colour))
     if "z_effective_rank" in curves:
@@ -195,19 +232,44 @@ def curves_figure(curves: Mapping[str, Sequence[float]], dim: int,
     if knn:
         data.append({"type": "scatter", "mode": "lines+markers", "name": "kNN",
                      "x": [s for s, _ in knn], "y": _round([a for _, a in knn]),
-                     "line": {"color": "#9467bd"}, "xaxis": cells[4][0], "yaxis": cells[4][1]})
+                     "line": {"color": "#9467bd"}, "xaxis": cells[4][0], "yaxis": cells[4][1],
+                     "legend": legend_of(4)})
     if "grad_eta" in curves:
-        data.append(line(5, "grad_eta", "η", "#8c564b"))
+        eta = np.asarray(curves["grad_eta"], dtype=float)
+        center = np.asarray(curves.get("z_center_norm", [1.0] * len(eta)), dtype=float)
+        reliable = center >= ETA_MIN_CENTER
+        data.append(line(5, "grad_eta", "η", "#8c564b", y=_round(np.where(reliable, eta,
+                                                                              np.nan))))
+        data.append(line(5, "grad_eta", f"η, |o| < {ETA_MIN_CENTER:g}", "#c7c7c7",
+                         y=_round(np.where(reliable, np.nan, eta))))
         shapes.append(_hline(cells[5], 0, "gray", "dot"))
-        eta = [v for v in curves["grad_eta"] if math.isfinite(v)]
-        low, high = min([*eta, -0.1]), max([*eta, 0.1])  # keep 0 inside, off the frame
-        layout["yaxis6"]["range"] = [low - 0.1 * (high - low), high + 0.1 * (high - low)]
+        shown = [v for v in eta[reliable] if math.isfinite(v)]
+        low, high = min([*shown, -0.1]), max([*shown, 0.1])  # keep 0 inside, off the frame
+        y6 = _axis_key(cells[5][1])
+        layout[y6]["range"] = [low - 0.1 * (high - low), high + 0.1 * (high - low)]
+        if "grad_extra_center_norm" in curves:  # |o_e| beside η, on its own right-hand axis
+            layout["yaxis7"] = {"overlaying": cells[5][1], "side": "right",
+                                "anchor": cells[5][0], "rangemode": "tozero",
+                                "showgrid": False, "tickfont": {"color": "#d62728"}}
+            data.append({**line(5, "grad_extra_center_norm", "|o_e| (right)", "#d62728"),
+                         "yaxis": "y7", "line": {"color": "#d62728", "dash": "dot"}})
     for cell, top in ((0, 1.02), (1, 1.1), (2, dim + 0.5), (4, 1.02)):
-        layout[f"yaxis{'' if cell == 0 else cell + 1}"]["range"] = [0, top]
-    for _, y in cells[1:]:  # one step axis: zooming one panel zooms them all
-        layout[_axis_key("x" + y[1:])]["matches"] = "x"
-    layout.update(height=height, showlegend=False, shapes=shapes, uirevision="curves", font=FONT,
-                  margin={"l": 40, "r": 10, "t": 30, "b": 30})
+        layout[_axis_key(cells[cell][1])]["range"] = [0, top]
+    last = max([s for s in steps if s is not None] + [s for s, _ in knn] + [0])
+    layout["xaxis"]["range"] = [0, max(100, last)]  # never an empty -1..1 axis at step 0
+    for x, _ in cells[1:]:  # one step axis: zooming one panel zooms them all
+        layout[_axis_key(x)]["matches"] = "x"
+    for cell in legends:  # a legend where a panel has more than one line
+        key = legend_of(cell)
+        members = [t for t in data if t.get("legend") == key]
+        for trace in members:
+            trace["showlegend"] = len(members) > 1
+            if len(members) == 1:
+                del trace["legend"]
+        if len(members) > 1:
+            layout[key] = _legend(cells[cell], layout)
+    layout.update(height=height, shapes=shapes, uirevision="curves", font=FONT,
+                  margin={"l": 40, "r": 30, "t": 30, "b": 30})
     return {"data": data, "layout": layout}
 
 
@@ -221,9 +283,9 @@ def gradient_figure(parts: Mapping[str, tuple[str, float]], height: int = 200) -
              "marker": {"color": [GRADIENT_COLOURS[parts[label][0]] for label in labels]},
              "text": [f"{parts[label][1]:.3f}" for label in labels], "textposition": "outside",
              "cliponaxis": False}]
-    top = max([v for v in values if v is not None] + [1e-6])
+    top = max([v for v in values if v is not None] + [1e-6])  # room for the value labels
     layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 40}, "font": FONT,
-              "xaxis": {"title": {"text": "mean magnitude per sample"}, "range": [0, 1.2 * top]},
+              "xaxis": {"title": {"text": "mean magnitude per sample"}, "range": [0, 1.45 * top]},
               "yaxis": {"autorange": "reversed", "automargin": True}, "uirevision": "gradient"}
     return {"data": data, "layout": layout}
 
@@ -249,16 +311,33 @@ def covariance_figure(z: torch.Tensor, height: int = 260) -> Figure:
     return {"data": data, "layout": layout}
 
 
-def live_figures_of(run: LiveRun, index: int) -> dict[str, dict]:
+_CAMERAS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # run -> {(index, view): camera}
+
+
+def live_figures_of(run: LiveRun, index: int, view: str = "z", compact: bool = False
+                    ) -> dict[str, dict]:
     """Every figure the app draws for run ``index`` of a session, each tick (the app and the
-    app benchmark both call this, so the benchmark measures what the page shows)."""
+    app benchmark both call this, so the benchmark measures what the page shows).
+
+    ``view`` is the representation the picture shows, "z" or "p" (P = p/|p|, the predictor's
+    output; Z where the recipe has none); ``compact`` sizes the figures for two runs side by
+    side. The sphere's camera is chosen once per run, beside the first picture's o, then kept
+    (a camera that followed o would turn the sphere while the points stand still).
+    """
     sim = run.sims[index]
-    z, _ = sim.representations()
-    figures = {"picture": representation_figure(z[0], sim.test_y[0], height=460)}
+    z, p = sim.representations()
+    shown, name = (p, "P") if view == "p" and p is not None else (z, "Z")
+    cameras = _CAMERAS.setdefault(run, {})
+    if (index, name) not in cameras:
+        cameras[(index, name)] = camera_beside(metrics.center(shown[0].double()).tolist())
+    figures = {"picture": representation_figure(
+        shown[0], sim.test_y[0], height=PICTURE_HEIGHT[compact],
+        camera=cameras[(index, name)], name=name)}
     parts = run.gradient_parts(index)
     if parts:
-        figures["gradient"] = gradient_figure(parts)
-    figures["covariance"] = covariance_figure(z[0])
+        figures["gradient"] = gradient_figure(parts, height=230 if compact else 200)
+    figures["covariance"] = covariance_figure(shown[0], height=240 if compact else 220)
     figures["curves"] = curves_figure(run.series(index), run.config.dim, list(run.knn[index]),
-                                      run.chance())
+                                      run.chance(), height=560 if compact else 400,
+                                      columns=2 if compact else 3)
     return figures

@@ -31,6 +31,7 @@ class Control:
     integer: bool = False
     step: float = 1.0  # widget increment of a number
     help: str = ""
+    restarts: bool = False  # changing it starts a new run from step 0 (new data or weights)
 
     @property
     def kind(self) -> str:
@@ -67,17 +68,25 @@ class Control:
 _S = Recipe()
 _C = ToyConfig()
 RECIPE_NAMES = (*PRESETS, "custom")
+REPRESENTATIONS = ("Z", "P")  # what the picture and its banner show: Z = z/|z| or P = p/|p|
+_RESTART = "Changing it restarts the run from step 0."
 
 CONTROLS: tuple[Control, ...] = (
     Control("recipe", "Preset", "simsiam", choices=RECIPE_NAMES,
-            help="a named row of the paper; changing a toggle below makes it 'custom'"),
+            help="a named row of the paper; a toggle below that makes another recipe shows "
+            "'custom' (τ and the EMA momentum are parameters: they keep the name)"),
     Control("stop_gradient", "Stop-gradient on the target", _S.stop_gradient,
-            help="SimSiam's sg(·): no gradient through the target branch"),
-    Control("predictor", "Predictor h", _S.predictor, choices=CHOICES["predictor"]),
+            help="SimSiam's sg(·): no gradient through the target branch. Switches live, "
+            "the run goes on."),
+    Control("predictor", "Predictor h", _S.predictor, choices=CHOICES["predictor"],
+            help=f"the head h on top of the encoder. A new predictor needs new weights: "
+            f"{_RESTART}", restarts=True),
     Control("placement", "Predictor placement", _S.placement, choices=CHOICES["placement"],
-            help="online = SimSiam; both = symmetric; target = mirror; inverse = h⁻¹ on target"),
+            help=f"online = SimSiam; both = symmetric; target = mirror; inverse = h⁻¹ on "
+            f"target. {_RESTART}", restarts=True),
     Control("negatives", "Negatives", _S.negatives, choices=CHOICES["negatives"]),
-    Control("tau", "InfoNCE temperature τ", _S.tau, low=0.02, high=10.0, step=0.01),
+    Control("tau", "InfoNCE temperature τ", _S.tau, low=0.02, high=10.0, step=0.01,
+            help="used by InfoNCE only (Negatives = infonce); a parameter, not a new recipe"),
     Control("extra_gradient", "Extra gradient kept (surgery)", _S.extra_gradient,
             choices=CHOICES["extra_gradient"],
             help="center = o_e only, residual = r_e only (paper Tables 3–4)"),
@@ -87,22 +96,76 @@ CONTROLS: tuple[Control, ...] = (
             help="the dummy losses of Fig. 4, or none (only the correlation regulariser)"),
     Control("decorrelation", "Correlation regulariser weight", _S.decorrelation, low=0.0,
             high=10.0, step=0.1),
-    Control("ema", "EMA target momentum (BYOL)", _S.ema, low=0.0, high=0.999, step=0.001),
+    Control("ema", "EMA target momentum (BYOL)", _S.ema, low=0.0, high=0.999, step=0.001,
+            help=f"0 = the target shares the online weights (SimSiam). Switching between 0 and "
+            f"> 0 adds or removes a target network: {_RESTART}", restarts=True),
     Control("lr", "Learning rate", _C.lr, low=0.001, high=0.5, step=0.001),
     Control("weight_decay", "Weight decay", _C.weight_decay, low=0.0, high=0.01, step=0.0001),
-    Control("batch", "Batch size", 128, low=16, high=1024, integer=True),
+    Control("batch", "Batch size", 128, low=16, high=1024, integer=True, help=_RESTART,
+            restarts=True),
     Control("dim", "Output dimension d", 3, low=2, high=64, integer=True,
-            help="2 = circle, 3 = sphere, more = PCA view"),
-    Control("dataset", "Dataset", _C.dataset, choices=DATASETS),
+            help=f"2 = circle, 3 = sphere, more = PCA view. {_RESTART}", restarts=True),
+    Control("dataset", "Dataset", _C.dataset, choices=DATASETS, help=_RESTART, restarts=True),
     Control("augmentation", "Augmentation strength", _C.augmentation, low=0.0, high=3.0,
-            step=0.1),
-    Control("seed", "Seed", 0, low=0, high=1_000_000, integer=True),
+            step=0.05, help=_RESTART, restarts=True),
+    Control("seed", "Seed", 0, low=0, high=1_000_000, integer=True, help=_RESTART,
+            restarts=True),
     Control("compare", "Compare with", "none", choices=("none", *PRESETS),
-            help="a second recipe trained side by side on the same data and seed"),
+            help=f"a second recipe trained side by side on the same data and seed. {_RESTART}",
+            restarts=True),
+    Control("view", "Picture shows", "Z", choices=REPRESENTATIONS,
+            help="Z = z/|z|, the encoder's output, or P = p/|p|, the predictor's (lesson 4); "
+            "the banner judges the same one. Recipes without a predictor show Z."),
 )
 BY_NAME: dict[str, Control] = {c.name: c for c in CONTROLS}
 RECIPE_FIELDS = tuple(f.name for f in fields(Recipe) if f.name in BY_NAME)
 DEFAULTS: dict[str, object] = {c.name: c.default for c in CONTROLS}
+
+
+class Refusal(str):
+    """A refused URL value's one-line message; ``name`` is the control it concerns ('' for an
+    unknown parameter or an invalid combination), so the app can drop it once that control
+    changes."""
+
+    name: str
+
+    def __new__(cls, message: str, name: str = "") -> Refusal:
+        refusal = super().__new__(cls, message)
+        refusal.name = name
+        return refusal
+
+
+def parameters_free(recipe: Recipe) -> Recipe:
+    """``recipe`` with its parameters set to canonical values, keeping what makes it a recipe:
+    τ (InfoNCE's temperature, unused without it), the EMA momentum's value (only 0 vs > 0
+    changes the method, paper's related work: BYOL) and the regulariser's weight when it is the
+    only objective (Fig. 5b). Two recipes that differ only there are the same method."""
+    changes: dict[str, object] = {"tau": Recipe().tau, "ema": 0.99 if recipe.ema > 0 else 0.0}
+    if recipe.objective == "none":
+        changes["decorrelation"] = 1.0
+    return recipe.replace(**changes)
+
+
+def preset_name(recipe: Recipe) -> str:
+    """The preset ``recipe`` is, its parameters aside (``?recipe=infonce&tau=0.05`` stays
+    'infonce'; moving τ without negatives changes nothing), or 'custom'."""
+    exact = name_of(recipe)
+    if exact != "custom":
+        return exact
+    free = parameters_free(recipe)
+    return next((p.name for p in PRESETS.values() if parameters_free(p.recipe) == free),
+                "custom")
+
+
+def parameters_of(recipe: Recipe) -> dict[str, object]:
+    """The parameters in which ``recipe`` differs from the preset it is named after (for the
+    heading: 'infonce, τ = 0.05'); empty for an exact preset or 'custom'."""
+    name = preset_name(recipe)
+    if name == "custom":
+        return {}
+    base = preset(name)
+    return {k: getattr(recipe, k) for k in ("tau", "ema", "decorrelation")
+            if getattr(recipe, k) != getattr(base, k)}
 
 
 def from_query(query: Mapping[str, str | list[str]], start: Mapping[str, object] | None = None
@@ -122,12 +185,13 @@ def from_query(query: Mapping[str, str | list[str]], start: Mapping[str, object]
             continue
         control = BY_NAME.get(name)
         if control is None:
-            warnings.append(f"unknown parameter {name!r} ignored")
+            warnings.append(Refusal(f"unknown parameter {name!r} ignored"))
             continue
         try:
             given[name] = control.parse(text[-1] if isinstance(text, list) else text)
         except ValueError as error:
-            warnings.append(f"{error}; using {(start or {}).get(name, control.default)!r}")
+            warnings.append(Refusal(f"{error}; using "
+                                    f"{(start or {}).get(name, control.default)!r}", name))
     values = {**DEFAULTS, **(start or {})}
     if given.get("recipe", values["recipe"]) != "custom":
         values.update(recipe_values(preset(str(given.get("recipe", values["recipe"])))))
@@ -135,10 +199,38 @@ def from_query(query: Mapping[str, str | list[str]], start: Mapping[str, object]
     try:
         recipe_of(values)
     except ValueError as error:
-        warnings.append(f"{error}; using the preset {DEFAULTS['recipe']!r}")
+        warnings.append(Refusal(f"{error}; using the preset {DEFAULTS['recipe']!r}"))
         values.update(recipe_values(preset(str(DEFAULTS["recipe"]))), recipe="simsiam")
-    values["recipe"] = name_of(recipe_of(values))
+    values["recipe"] = preset_name(recipe_of(values))
     return values, warnings
+
+
+def why_not(values: Mapping[str, object], name: str) -> str:
+    """In a student's words, why setting control ``name`` to its value in ``values`` gives no
+    valid recipe (``values`` must be invalid: ``recipe_of`` raises on them)."""
+    try:
+        recipe_of(values)
+    except ValueError as error:
+        reason = str(error).removeprefix("invalid recipe: ")
+    else:
+        raise ValueError(f"{name}={values[name]!r} gives a valid recipe; nothing to explain")
+    if name == "stop_gradient" and not values[name]:
+        if values["ema"] > 0:
+            return ("This recipe's target is a slowly moving copy of the network (the EMA "
+                    "target of BYOL): it never receives a gradient, so there is no "
+                    "stop-gradient to switch off. Set the EMA momentum to 0 first (that is "
+                    "SimSiam).")
+        if values["target"] != "view":
+            return ("The averaged (EOA) target is computed without gradient, so there is no "
+                    "stop-gradient to switch off. Set Target to 'view' first.")
+        if values["placement"] != "online":
+            return ("Stop-gradient can be switched off only with the predictor on the online "
+                    "branch (SimSiam's layout). Set the placement to 'online' first.")
+        if values["extra_gradient"] != "full":
+            return ("Gradient surgery edits the target's gradient, so it needs stop-gradient "
+                    "on. Set 'Extra gradient kept' to full first.")
+    label = BY_NAME[name].label
+    return f"{label} = {values[name]} does not fit the rest of this recipe ({reason})."
 
 
 def recipe_of(values: Mapping[str, object]) -> Recipe:

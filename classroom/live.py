@@ -67,7 +67,7 @@ class LiveRun:
         self.lock = threading.Lock()  # exports may run on another thread than the ticks
         self.step_time = 3e-3 * len(recipes)  # seconds per lock-step, refined by measurement
         self.ticks = 0
-        self.was_collapsed = [False] * len(recipes)
+        self.was_collapsed: list[dict[str, bool]] = [{} for _ in recipes]  # per "z", "p"
         for index, sim in enumerate(self.sims):
             self._record(index)
             self.knn[index].append((0, sim.knn()[0]))
@@ -80,14 +80,15 @@ class LiveRun:
         row = self.sims[index].record()
         self.records[index].append({k: float(v.reshape(-1)[0]) for k, v in row.items()})
 
-    def tick(self, budget_s: float | None = None) -> int:
+    def tick(self, budget_s: float | None = None, steps: int | None = None) -> int:
         """Train every run for the same number of steps, about ``budget_s`` seconds in all
-        (default: :func:`tick_budget` of the sessions ticking now), record; return the steps."""
+        (default: :func:`tick_budget` of the sessions ticking now) or exactly ``steps``,
+        record; return the steps."""
         with _ticking_lock:
             _ticking[id(self)] = time.perf_counter()
         if budget_s is None:
             budget_s = tick_budget(active_sessions())
-        k = max(1, min(MAX_STEPS_PER_TICK, int(budget_s / self.step_time)))
+        k = steps or max(1, min(MAX_STEPS_PER_TICK, int(budget_s / self.step_time)))
         with self.lock:
             start = time.perf_counter()
             for sim in self.sims:
@@ -132,16 +133,24 @@ class LiveRun:
         keys = {k for row in rows for k in row}
         return {k: [row.get(k, float("nan")) for row in rows] for k in sorted(keys)}
 
-    def state(self, index: int) -> str:
-        """The shared collapse criterion on the latest record of Z."""
-        row = self.latest(index)
-        return collapse_state(row["z_std_scaled"], row["z_effective_rank"], self.config.dim)
+    def shows(self, index: int, representation: str = "z") -> str:
+        """The representation run ``index`` can show: ``representation`` ("z" or "p"), or "z"
+        where the recipe has no predictor."""
+        return representation if f"{representation}_std_scaled" in self.latest(index) else "z"
 
-    def banner(self, index: int) -> str | None:
+    def state(self, index: int, representation: str = "z") -> str:
+        """The shared collapse criterion on the latest record of Z (or of P: "p")."""
+        row, v = self.latest(index), self.shows(index, representation)
+        return collapse_state(row[f"{v}_std_scaled"], row[f"{v}_effective_rank"],
+                              self.config.dim)
+
+    def banner(self, index: int, representation: str = "z") -> str | None:
         """'collapsed', 'recovered' (it was collapsed and no longer is) or None."""
-        collapsed = self.state(index) == "collapsed"
-        recovered = self.was_collapsed[index] and not collapsed
-        self.was_collapsed[index] = self.was_collapsed[index] or collapsed
+        v = self.shows(index, representation)
+        collapsed = self.state(index, v) == "collapsed"
+        was = self.was_collapsed[index].get(v, False)
+        recovered = was and not collapsed
+        self.was_collapsed[index][v] = was or collapsed
         if collapsed:
             return "collapsed"
         return "recovered" if recovered else None

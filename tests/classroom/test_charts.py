@@ -79,11 +79,11 @@ def test_curves_figure_has_its_six_panels_and_reference_lines():
     spec = _valid(charts.curves_figure(series, 3, list(run.knn[0]), run.chance()))
     titles = [a["text"] for a in spec["layout"]["annotations"]]
     assert len(titles) == 6
-    for word in ("(center)", "std(Z)·√d", "effective rank", "loss", "kNN", "η ="):
+    for word in ("|o|² + mean|r|²", "std·√d", "effective rank", "loss", "kNN", "η ="):
         assert sum(word in t for t in titles) == 1, word
     used = {(t["xaxis"], t["yaxis"]) for t in spec["data"]}
-    assert len(used) == 6  # every panel has a curve
-    for x, y in used:
+    assert {x for x, _ in used} == {"x", *(f"x{i}" for i in range(2, 7))}  # a curve each
+    for x, y in used - {("x6", "y7")}:  # y7: |o_e|'s own axis over the η panel
         assert spec["layout"][_axis_key(x)]["anchor"] == y
         if x != "x":
             assert spec["layout"][_axis_key(x)]["matches"] == "x"  # one shared step axis
@@ -96,7 +96,80 @@ def test_curves_figure_has_its_six_panels_and_reference_lines():
 
 def test_curves_figure_draws_what_the_recipe_records():
     spec = _valid(charts.curves_figure({"step": [0.0], "z_std_scaled": [1.0]}, 2, [], 0.1))
-    assert [t["name"] for t in spec["data"]] == ["std·√d Z"]
+    assert [t["name"] for t in spec["data"]] == ["Z"]
+    assert spec["layout"]["xaxis"]["range"] == [0, 100]  # step 0: not an empty -1..1 axis
+
+
+def _fonts(spec):
+    """Every font size the layout sets (its own, titles, legends, annotations)."""
+    layout = spec["layout"]
+    sizes = [layout["font"]["size"]]
+    sizes += [a["font"]["size"] for a in layout.get("annotations", []) if "font" in a]
+    sizes += [v["font"]["size"] for k, v in layout.items() if k.startswith("legend")]
+    return sizes
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_live_figures_have_legends_on_multi_line_panels_and_readable_labels(compact):
+    run = LiveRun([preset("simsiam")], config_of(DEFAULTS), seed=0)
+    run.tick(steps=20)
+    figures = charts.live_figures_of(run, 0, compact=compact)
+    for spec in figures.values():
+        _valid(spec)
+        assert min(_fonts(spec)) >= 14
+    curves = figures["curves"]
+    panels: dict = {}
+    for trace in curves["data"]:
+        panels.setdefault(trace["xaxis"], []).append(trace)
+    multi = [traces for traces in panels.values() if len(traces) > 1]
+    assert len(multi) >= 3  # energy (|o|², mean|r|²), std (Z, P), η (+ grey, |o_e|)
+    for traces in multi:
+        (legend,) = {t["legend"] for t in traces}
+        assert legend in curves["layout"]
+        assert all(t["showlegend"] for t in traces)
+    columns = {curves["layout"][k]["domain"][0] for k in curves["layout"]
+               if k.startswith("xaxis")}
+    assert len(columns) == (2 if compact else 3)
+
+
+def test_eta_is_grey_below_the_stated_center_norm_with_o_e_beside_it():
+    curves = {"step": [0.0, 1.0, 2.0, 3.0], "z_center_norm": [0.5, 0.05, 0.5, 0.02],
+              "grad_eta": [-0.4, 9.0, -0.3, -7.0], "grad_extra_center_norm": [0.1] * 4}
+    spec = _valid(charts.curves_figure(curves, 3, [], 0.1))
+    by_name = {t["name"]: t for t in spec["data"]}
+    assert by_name["η"]["y"] == [-0.4, None, -0.3, None]
+    assert by_name[f"η, |o| < {charts.ETA_MIN_CENTER:g}"]["y"] == [None, 9.0, None, -7.0]
+    assert by_name["|o_e| (right)"]["yaxis"] == "y7"
+    low, high = spec["layout"]["yaxis6"]["range"]
+    assert high < 1  # the spikes at tiny |o| do not set the scale
+    assert low > -1
+
+
+def test_the_camera_looks_at_o_from_the_side():
+    for o in ([0.5, 0.5, 0.5], [0.0, -0.3, 0.1], [0.0, 0.0, 0.9]):
+        eye = charts.camera_beside(o)["eye"]
+        direction = [eye["x"], eye["y"], 0.0]
+        assert abs(sum(a * b for a, b in zip(direction, [*o[:2], 0.0], strict=True))) < 1e-3
+    z = torch.tensor([[1.0, 1.0, 1.0]]).repeat(10, 1) + 0.01 * _points(10, 3)[0]
+    spec = charts.representation_figure(z, torch.zeros(10, dtype=torch.long))
+    eye = spec["layout"]["scene"]["camera"]["eye"]
+    assert abs(eye["x"] + eye["y"]) < 0.05  # at right angles to o = (1, 1, 1)/√3 seen from above
+
+
+def test_live_figures_show_p_when_asked_and_keep_the_camera_of_the_run():
+    run = LiveRun([preset("simsiam"), preset("no-predictor")], config_of(DEFAULTS), seed=0)
+    first = charts.live_figures_of(run, 0, view="p")
+    (points,) = [t for t in first["picture"]["data"] if t.get("name") in ("Z", "P")]
+    assert points["name"] == "P"
+    z, p = run.sims[0].representations()
+    assert points["x"][0] == pytest.approx(float(metrics.normalize(p[0])[0, 0]), abs=1e-3)
+    (fallback,) = [t for t in charts.live_figures_of(run, 1, view="p")["picture"]["data"]
+                   if t.get("name") in ("Z", "P")]
+    assert fallback["name"] == "Z"  # no predictor: Z
+    run.tick(steps=30)
+    later = charts.live_figures_of(run, 0, view="p")
+    assert (later["picture"]["layout"]["scene"]["camera"]
+            == first["picture"]["layout"]["scene"]["camera"])
 
 
 def test_gradient_and_covariance_figures():

@@ -12,9 +12,12 @@ from classroom.controls import (
     RECIPE_FIELDS,
     config_of,
     from_query,
+    parameters_of,
+    preset_name,
     recipe_of,
     recipe_values,
     to_query,
+    why_not,
 )
 from collapse.recipe import PRESETS, name_of, preset
 from toy.train import ToyConfig
@@ -55,6 +58,7 @@ def test_bad_values_are_refused_with_a_message_naming_them(name, text):
     values, warnings = from_query({name: text})
     assert len(warnings) == 1
     assert repr(text) in warnings[0]
+    assert warnings[0].name == name  # the app drops the warning once this control changes
     assert values[name] == DEFAULTS[name]
 
 
@@ -86,11 +90,48 @@ def test_explicit_fields_override_the_preset_and_rename_the_recipe():
     assert values["recipe"] == "no-stop-gradient"  # the preset the fields now match
     values, warnings = from_query({"recipe": "infonce", "tau": "0.5"})
     assert warnings == []
-    assert values["recipe"] == "custom"
+    assert values["recipe"] == "infonce"  # tau is a parameter of infonce, not a new recipe
     assert recipe_of(values) == preset("infonce").replace(tau=0.5)
+    values, _ = from_query({"recipe": "simsiam", "decorrelation": "0.5"})
+    assert values["recipe"] == "custom"  # a regulariser added to SimSiam is a new recipe
     values, _ = from_query({"predictor": "bias", "dim": "2"})
     assert values["recipe"] == "bias-predictor"
     assert values["dim"] == 2
+
+
+@pytest.mark.parametrize(("name", "changes", "expected"), [
+    ("simsiam", {"tau": 3.0}, "simsiam"),  # tau unused without negatives
+    ("infonce", {"tau": 0.05}, "infonce"),
+    ("byol", {"ema": 0.9}, "byol"),  # the momentum is BYOL's parameter
+    ("simsiam", {"ema": 0.5}, "byol"),  # an EMA target makes SimSiam BYOL
+    ("decorrelation-only", {"decorrelation": 3.0}, "decorrelation-only"),
+    ("simsiam", {"decorrelation": 0.1}, "custom"),
+    ("simsiam", {"predictor": "linear"}, "linear-predictor"),
+])
+def test_a_parameter_keeps_the_preset_name_and_a_change_of_method_does_not(name, changes,
+                                                                          expected):
+    recipe = preset(name).replace(**changes)
+    assert preset_name(recipe) == expected
+    if expected == name:
+        assert parameters_of(recipe) == changes
+    assert parameters_of(preset(name)) == {}
+
+
+@pytest.mark.parametrize(("start", "reason"), [
+    ("byol", "EMA momentum to 0"), ("eoa-target", "Target to 'view'"),
+    ("symmetric-predictor", "placement to 'online'"), ("simsiam-center", "full")])
+def test_why_not_says_in_a_students_words_why_stop_gradient_stays_on(start, reason):
+    values = {**DEFAULTS, **recipe_values(preset(start)), "stop_gradient": False}
+    text = why_not(values, "stop_gradient")
+    assert reason in text
+    assert "ema=0" not in text and "target='view'" not in text  # no field names of the code
+
+
+def test_why_not_names_the_control_otherwise_and_refuses_a_valid_recipe():
+    values = {**DEFAULTS, **recipe_values(preset("infonce")), "predictor": "mlp"}
+    assert why_not(values, "predictor").startswith("Predictor h = mlp does not fit")
+    with pytest.raises(ValueError, match="valid recipe"):
+        why_not(DEFAULTS, "predictor")
 
 
 def test_an_invalid_combination_falls_back_to_simsiam_with_a_warning():
