@@ -31,7 +31,7 @@ MAX_POINTS = 512  # points drawn per representation picture (of the 1024 held-ou
 # 14 px at least: read on a projector from the back of a room.
 FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 14, "color": "#31333f"}
 ETA_MIN_CENTER = 0.1  # below this |o|, η = o_e·o/|o|² divides by a tiny |o|²: drawn grey
-PICTURE_HEIGHT = {False: 460, True: 330}  # one run / two side by side (compact)
+PICTURE_HEIGHT = {False: 420, True: 330}  # one run / two side by side (compact)
 CORRELATION_COLOURS = [[0, "#2166ac"], [0.5, "#f7f7f7"], [1, "#b2182b"]]  # -1 blue, +1 red
 GRADIENT_COLOURS = {"basic": "#7f7f7f", "center": "#d62728", "residual": "#1f77b4",
                     "decentering": "#ff9896", "decorrelation": "#aec7e8"}
@@ -80,7 +80,7 @@ def camera_beside(o: Sequence[float]) -> dict[str, dict[str, float]]:
     x, y = float(o[0]), float(o[1])
     horizontal = math.hypot(x, y)
     ex, ey = (-y / horizontal, x / horizontal) if horizontal > 1e-3 else (0.7071, 0.7071)
-    return {"eye": {"x": round(1.7 * ex, 4), "y": round(1.7 * ey, 4), "z": 0.6},
+    return {"eye": {"x": round(1.3 * ex, 4), "y": round(1.3 * ey, 4), "z": 0.45},
             "up": {"x": 0, "y": 0, "z": 1}}
 
 
@@ -269,7 +269,7 @@ def curves_figure(curves: Mapping[str, Sequence[float]], dim: int,
         if len(members) > 1:
             layout[key] = _legend(cells[cell], layout)
     layout.update(height=height, shapes=shapes, uirevision="curves", font=FONT,
-                  margin={"l": 40, "r": 30, "t": 30, "b": 30})
+                  margin={"l": 40, "r": 45, "t": 30, "b": 30})
     return {"data": data, "layout": layout}
 
 
@@ -338,6 +338,6 @@ def live_figures_of(run: LiveRun, index: int, view: str = "z", compact: bool = F
         figures["gradient"] = gradient_figure(parts, height=230 if compact else 200)
     figures["covariance"] = covariance_figure(shown[0], height=240 if compact else 220)
     figures["curves"] = curves_figure(run.series(index), run.config.dim, list(run.knn[index]),
-                                      run.chance(), height=560 if compact else 400,
+                                      run.chance(), height=560 if compact else 360,
                                       columns=2 if compact else 3)
     return figures
