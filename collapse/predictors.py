@@ -4,6 +4,8 @@
 - ``linear``: a bias-free d x d matrix; it can only mix dimensions (de-correlation, §5).
 - ``bias``: ``h(Z) = Z + b`` on the l2-normalised Z: a single learnable vector (de-centering,
   §5). We fix this form: on the un-normalised z, ``z + b`` let the toy collapse (toy-notes).
+- ``bias-raw``: ``h(z) = z + b`` on the raw encoder output, the notes' form of §5 (exact form
+  unconfirmed); kept so that ``toy.claims`` judges both forms (claim 15).
 - ``directpred``: a linear predictor not trained by gradient but set each step from the
   eigen-decomposition of a running correlation matrix F of z (Tian et al. 2021):
   ``W = U diag(p) U^T``, ``p_j = sqrt(s_j / max s) + eps``.
@@ -22,16 +24,17 @@ DIRECTPRED_EPS = 0.1  # added to every eigen-gain p_j; our choice, not the paper
 
 
 class BiasPredictor(nn.Module):
-    """``h(Z) = Z + b``: the bias-only predictor of paper §5, acting on the normalised Z."""
+    """``h(Z) = Z + b``: the bias-only predictor of paper §5, acting on the normalised Z
+    (``normalized=False``: ``h(z) = z + b`` on the raw z)."""
 
-    def __init__(self, dim: int, members: int = 1) -> None:
+    def __init__(self, dim: int, members: int = 1, normalized: bool = True) -> None:
         super().__init__()
-        self.members = members
+        self.members, self.normalized = members, normalized
         self.bias = nn.Parameter(torch.zeros(members, 1, dim))
 
     def forward(self, z: Tensor) -> Tensor:
         z, squeeze = _as_members(z, self.members)
-        p = normalize(z) + self.bias
+        p = (normalize(z) if self.normalized else z) + self.bias
         return p.squeeze(0) if squeeze else p
 
 
@@ -76,6 +79,9 @@ def make_predictor(kind: str, dim: int, hidden: int, members: int = 1,
         return Linear(dim, dim, members, bias=False, generators=generators)
     if kind == "bias":
         return BiasPredictor(dim, members)
+    if kind == "bias-raw":
+        return BiasPredictor(dim, members, normalized=False)
     if kind == "directpred":
         return DirectPredictor(dim, members)
-    raise ValueError(f"predictor={kind!r} is not one of none, mlp, linear, bias, directpred")
+    raise ValueError(
+        f"predictor={kind!r} is not one of none, mlp, linear, bias, bias-raw, directpred")

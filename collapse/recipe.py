@@ -18,7 +18,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Literal
 
-Predictor = Literal["none", "mlp", "linear", "bias", "directpred"]
+Predictor = Literal["none", "mlp", "linear", "bias", "bias-raw", "directpred"]
 Placement = Literal["online", "both", "target", "inverse"]
 Negatives = Literal["none", "triplet", "infonce"]
 ExtraGradient = Literal["full", "center", "residual", "none"]
@@ -26,7 +26,7 @@ Target = Literal["view", "eoa"]
 Objective = Literal["siamese", "center-dummy", "residual-dummy", "none"]
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "predictor": ("none", "mlp", "linear", "bias", "directpred"),
+    "predictor": ("none", "mlp", "linear", "bias", "bias-raw", "directpred"),
     "placement": ("online", "both", "target", "inverse"),
     "negatives": ("none", "triplet", "infonce"),
     "extra_gradient": ("full", "center", "residual", "none"),
@@ -43,7 +43,8 @@ class Recipe:
         stop_gradient: detach the target branch (SimSiam's sg). False lets the gradient flow
             through both branches (SimSiam paper's "no stop-gradient" row).
         predictor: the head ``h``: ``mlp`` (Linear-BN-ReLU-Linear), ``linear`` (bias-free
-            d x d), ``bias`` (``h(Z) = Z + b`` on the normalised Z, paper §5), ``directpred``
+            d x d), ``bias`` (``h(Z) = Z + b`` on the normalised Z, paper §5), ``bias-raw``
+            (``h(z) = z + b`` on the raw z, the notes' reading of §5), ``directpred``
             (linear, set from the eigen-decomposition of the feature correlation, Tian et al.
             2021), or ``none`` (naive Siamese).
         placement: where ``h`` sits: ``online`` (SimSiam, -P_a.sg(Z_b)), ``both`` (symmetric

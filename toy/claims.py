@@ -1,13 +1,15 @@
-"""The 16 claims of the paper (paper-notes §7), each run on the toy, judged by a written criterion.
+"""The 16 claims of the paper (paper-notes §7), each run on the toy and judged on every seed.
 
 ``python -m toy.claims [--seeds 0 1 2] [--steps N] [--out DIR] [--workers W]`` trains every
 experiment the claims need (the seeds of one recipe stacked in one model, experiments spread over
-W processes of one thread each), judges each claim on each seed, and writes ``DIR/claims.json``,
-``DIR/claims.md`` and the figures mirroring the paper's Fig. 4, 5a, 5b, 6 and an InfoNCE tau sweep.
+W processes of one thread each), computes the exact checks, judges each claim on each seed with
+the judges of :mod:`collapse.judges` (the same functions judge the ResNet runs), and writes
+``DIR/claims.json``, ``DIR/claims.md`` and the figures mirroring the paper's Fig. 4, 5a, 5b, 6,
+an InfoNCE tau sweep and an overview of Z and P at the end of every experiment.
 
-Every verdict uses the one collapse criterion of :mod:`collapse.criterion` on the representation
-the claim names (Z, the encoder output, or P, the prediction), plus the constants below, all set
-before the claims were run. A claim that does not hold is reported with its numbers; the exit
+A verdict is one of holds, partly (no complete collapse, but dimensional collapse), no,
+identity (a mathematical identity, verified) or measured; every judged claim names the control
+that must fail the same judge. A claim that does not hold is reported with its numbers; the exit
 status is 0 whatever the verdicts.
 """
 
@@ -16,7 +18,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -24,20 +25,21 @@ from multiprocessing import get_context
 import torch
 from tqdm import tqdm
 
-from collapse.criterion import COLLAPSED_STD_SCALED
+from collapse import judges
 from collapse.gradients import anchor_gradient, infonce_parts, sphere_projection
-from collapse.metrics import normalize
+from collapse.losses import ViewOutputs, siamese_loss
+from collapse.metrics import center, normalize, residual
 from collapse.recipe import Recipe, preset
 from common.cli import Parser, output_dir, positive_int, seed, set_threads
 from common.files import write_json, write_text
 from toy.figures import claim_figures
 from toy.train import Simulation, ToyConfig
 
-KNN_GAIN = 0.10  # "kNN well above random init": at least this much higher (claims 4)
-INVERSE_FIT = 0.8  # "h^-1 is learnable": mean cos(g(P), Z) on held-out points at least this
 RECOVERY_STEPS = 100  # claim 12: Z must leave the collapsed state within this many steps
-EXACT = 1e-9  # autograd identities in float64 (claims 8 and 14)
 TAUS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)  # InfoNCE temperature sweep (claim 14)
+NEAR_COLLAPSE_NOISE = 0.05  # claim 14: near-collapsed Z = normalize(u + noise * N(0, I))
+
+Results = dict[str, dict[str, object]]
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.label: e for e in (
     Experiment("no-predictor", then="decorrelation-only", record_every=10),
     Experiment("no-predictor", then="no-predictor", record_every=10),
     Experiment("bias-predictor"),
+    Experiment("bias-predictor", overrides=(("predictor", "bias-raw"),)),  # claim 15, both forms
     Experiment("infonce", cost=1.2),
 )}
 
@@ -122,6 +125,24 @@ def dummy_term_gap(seed_: int) -> float:
     return max((g_mse - g_cos).abs().max().item(), (projected - g_cos).abs().max().item())
 
 
+def dummy_loss_gap(seed_: int) -> float:
+    """Claim 7: max |dL/dz| difference between the recipes' dummy losses -Z_a.sg(o) and
+    -Z_a.sg(r_a) (symmetrised, collapse.losses) and gradient ascent on m_o^2/2 and mean|r|^2/2
+    (each view weighted 1/2, as in the symmetrised loss), on a random float64 batch."""
+    g = torch.Generator().manual_seed(seed_)
+    worst = 0.0
+    for name, target in (("center-dummy", lambda z: center(z).pow(2).sum(-1)),
+                         ("residual-dummy", lambda z: residual(z).pow(2).sum(-1).mean(-1))):
+        z_a, z_b = (torch.randn(64, 16, generator=g, dtype=torch.float64).requires_grad_(True)
+                    for _ in range(2))
+        loss = siamese_loss(preset(name), ViewOutputs(z_a), ViewOutputs(z_b))
+        ascent = -0.25 * (target(z_a) + target(z_b))
+        got = torch.autograd.grad(loss, (z_a, z_b))
+        want = torch.autograd.grad(ascent, (z_a, z_b))
+        worst = max(worst, *((x - y).abs().max().item() for x, y in zip(got, want, strict=True)))
+    return worst
+
+
 def infonce_gap(seed_: int) -> float:
     """Claim 14, exact part: max |autograd - (Z_b - o - sum lambda r)/tau| over a tau sweep."""
     g = torch.Generator().manual_seed(seed_)
@@ -149,233 +170,69 @@ def tau_sweep(z: torch.Tensor) -> dict[str, list[float]]:
             "ratio": ratio}
 
 
+def random_z(seed_: int, near_collapse: bool, n: int = 256, d: int = 16) -> torch.Tensor:
+    """Claim 14's untrained inputs: Gaussian Z, or Z near collapse (one direction + noise)."""
+    g = torch.Generator().manual_seed(seed_)
+    if not near_collapse:
+        return torch.randn(n, d, generator=g)
+    u = normalize(torch.randn(1, d, generator=g))
+    return u + NEAR_COLLAPSE_NOISE * torch.randn(n, d, generator=g)
+
+
 # ---------------------------------------------------------------------------------------------
-# Judges: each returns (holds or None, the measured numbers) for one seed (member index m).
-
-Results = dict[str, dict[str, object]]
+# From the training results to the judges' plain data (collapse.judges), one seed at a time.
 
 
-def _final(results: Results, label: str, m: int) -> dict[str, float]:
-    return results[label]["final"][m]
+def run_of(results: Results, label: str, m: int) -> judges.Run:
+    """Member ``m`` (one seed) of one experiment as :class:`collapse.judges.Run`."""
+    r = results[label]
+    final = dict(r["final"][m]) | {"knn_init": r["knn_init"][m]}
+    if r.get("switch") is not None:
+        final["switch"] = r["switch"]
+    return judges.Run(final, {k: [row[m] for row in rows] for k, rows in r["curves"].items()})
 
 
-def _state(results: Results, label: str, m: int, rep: str = "z") -> str:
-    return _final(results, label, m)[f"{rep}_state"]
+def seed_runs(results: Results, m: int) -> judges.Runs:
+    """Every run of member ``m``, plus the analytic pseudo-run (collapse.judges.ANALYTIC)."""
+    runs = {label: run_of(results, label, m) for label in results if label != "analytic"}
+    a = results["analytic"]
+    runs[judges.ANALYTIC] = judges.Run({
+        "dummy_term_gap": a["dummy_gap"][m], "dummy_loss_gap": a["dummy_loss_gap"][m],
+        "infonce_gap": a["infonce_gap"][m], "tau": list(TAUS),
+        "ratio_trained": a["tau_sweep"][m]["ratio"],
+        "ratio_random": a["tau_sweep_random"][m]["ratio"],
+        "ratio_near_collapsed": a["tau_sweep_near_collapsed"][m]["ratio"]})
+    return runs
 
 
-def _brief(results: Results, label: str, m: int) -> dict[str, object]:
-    f = _final(results, label, m)
-    out: dict[str, object] = {"z_state": f["z_state"]}
-    out |= {k: round(f[k], 3) for k in ("z_std_scaled", "z_center_norm", "z_effective_rank")}
-    out |= {"knn": round(f["knn"], 3), "knn_init": round(results[label]["knn_init"][m], 3)}
-    if "p_state" in f:
-        out |= {"p_state": f["p_state"]} | {
-            k: round(f[k], 3) for k in ("p_std_scaled", "p_center_norm", "p_effective_rank")}
-    return out
+# Adapters kept for tutorial.figures (its numbers.json): (holds, measured) of one member.
 
 
-def _collapses(label: str, rep: str = "z") -> Callable[[Results, int], tuple[bool, dict]]:
-    def judge(results: Results, m: int) -> tuple[bool, dict]:
-        return _state(results, label, m, rep) == "collapsed", {label: _brief(results, label, m)}
-    return judge
+def judge_eta(results: Results, m: int) -> tuple[bool | None, dict]:
+    verdict = judges.eta_negative(run_of(results, "simsiam", m).curves)
+    return verdict.holds, verdict.measured
 
 
-def _learns_nothing(results: Results, label: str, m: int) -> bool:
-    """P collapses and the encoder is no better than at random init (claims 3 and 10)."""
-    f = _final(results, label, m)
-    return f["p_state"] == "collapsed" and f["knn"] <= results[label]["knn_init"][m]
+def judge_covariance(results: Results, m: int) -> tuple[bool | None, dict]:
+    verdict = judges.claim_13({"simsiam": run_of(results, "simsiam", m)})
+    return verdict.holds, verdict.measured
 
 
-def judge_symmetric(results: Results, m: int) -> tuple[bool, dict]:
-    label = "symmetric-predictor"
-    return _learns_nothing(results, label, m), {label: _brief(results, label, m)}
+def judge_dummies(results: Results, m: int) -> tuple[bool | None, dict]:
+    """The runs of claim 7: m_o and m_r at the start and the end (the identity is claim 7's)."""
+    center, residual = run_of(results, "center-dummy", m), run_of(results, "residual-dummy", m)
+    o, r = center.curves["z_center_norm"], residual.curves["z_residual_norm"]
+    return o[-1] > o[0] and r[-1] > r[0], {
+        "center-dummy": {"m_o_start": round(o[0], 3), "m_o_end": round(o[-1], 3),
+                         "z_state": center.final["z_state"]},
+        "residual-dummy": {"m_r_start": round(r[0], 3), "m_r_end": round(r[-1], 3),
+                           "z_state": residual.final["z_state"]}}
 
 
-def judge_simsiam(results: Results, m: int) -> tuple[bool, dict]:
-    f = _final(results, "simsiam", m)
-    ok = f["z_state"] != "collapsed" and f["knn"] >= results["simsiam"]["knn_init"][m] + KNN_GAIN
-    return ok, {"simsiam": _brief(results, "simsiam", m)}
-
-
-def judge_inverse(results: Results, m: int) -> tuple[bool, dict]:
-    label = "inverse-predictor"
-    f = _final(results, label, m)
-    measured = _brief(results, label, m) | {"inverse_cos": round(f["inverse_cos"], 3)}
-    return f["z_state"] != "collapsed" and f["inverse_cos"] >= INVERSE_FIT, {label: measured}
-
-
-def judge_eoa(results: Results, m: int) -> tuple[bool, dict]:
-    with_predictor = "eoa-target+predictor=mlp"
-    return _state(results, "eoa-target", m) == "collapsed", {
-        "eoa-target": _brief(results, "eoa-target", m),
-        f"{with_predictor} (reported)": _brief(results, with_predictor, m)}
-
-
-def _first_last(results: Results, label: str, key: str, m: int) -> tuple[float, float]:
-    values = results[label]["curves"][key]
-    return values[0][m], values[-1][m]
-
-
-def judge_dummies(results: Results, m: int) -> tuple[bool, dict]:
-    o0, o1 = _first_last(results, "center-dummy", "z_center_norm", m)
-    r0, r1 = _first_last(results, "residual-dummy", "z_residual_norm", m)
-    center_ok = o1 > o0 and _state(results, "center-dummy", m) == "collapsed"
-    residual_ok = r1 > r0 and _state(results, "residual-dummy", m) != "collapsed"
-    return center_ok and residual_ok, {
-        "center-dummy": {"m_o_start": round(o0, 3), "m_o_end": round(o1, 3),
-                         "z_state": _state(results, "center-dummy", m)},
-        "residual-dummy": {"m_r_start": round(r0, 3), "m_r_end": round(r1, 3),
-                           "z_state": _state(results, "residual-dummy", m)}}
-
-
-def judge_dummy_term(results: Results, m: int) -> tuple[bool, dict]:
-    gap = results["analytic"]["dummy_gap"][m]
-    return gap < EXACT, {"max_abs_gradient_difference": gap}
-
-
-def judge_triplet(results: Results, m: int) -> tuple[bool, dict]:
-    ok = (_state(results, "triplet-center", m) != "collapsed"
-          and _state(results, "triplet-residual", m) == "collapsed"
-          and _state(results, "triplet", m) != "collapsed")
-    return ok, {k: _brief(results, k, m) for k in ("triplet", "triplet-center", "triplet-residual")}
-
-
-def judge_surgery(results: Results, m: int) -> tuple[bool, dict]:
-    survivors = ("simsiam-center", "simsiam-residual", "simsiam")
-    ok = _learns_nothing(results, "simsiam-no-extra", m) and all(
-        _state(results, k, m) != "collapsed" for k in survivors)
-    measured = {k: _brief(results, k, m) for k in ("simsiam-no-extra", *survivors)}
-    ranking = sorted(survivors, key=lambda k: -_final(results, k, m)["knn"])
-    measured["knn_ranking (reported)"] = ranking
-    return ok, measured
-
-
-def judge_eta(results: Results, m: int) -> tuple[bool, dict]:
-    etas = [row[m] for row in results["simsiam"]["curves"]["grad_eta"][1:]]
-    tenth = max(1, len(etas) // 10)
-    measured = {"eta_early": round(sum(etas[:tenth]) / tenth, 3),
-                "eta_late": round(sum(etas[-tenth:]) / tenth, 3),
-                "eta_max": round(max(etas), 3), "eta_min": round(min(etas), 3)}
-    return all(e < 0 for e in etas), measured
-
-
-def judge_decorrelation(results: Results, m: int) -> tuple[bool, dict]:
-    run = results["no-predictor->decorrelation-only"]
-    control = results["no-predictor->no-predictor"]
-    steps = [row[0] for row in run["curves"]["step"]]
-    std = [row[m] for row in run["curves"]["z_std_scaled"]]
-    m_r = [row[m] for row in run["curves"]["z_residual_norm"]]
-    switch = steps.index(run["switch"])
-    after = next(i for i, s in enumerate(steps) if s >= run["switch"] + RECOVERY_STEPS)
-    ok = (std[switch] < COLLAPSED_STD_SCALED <= std[after]
-          and control["final"][m]["z_state"] == "collapsed")
-    return ok, {"m_r_at_switch": round(m_r[switch], 3),
-                f"m_r_{RECOVERY_STEPS}_steps_later": round(m_r[after], 3),
-                "m_r_end": round(m_r[-1], 3),
-                "control_m_r_end": round(control["curves"]["z_residual_norm"][-1][m], 3),
-                "control_z_state": control["final"][m]["z_state"]}
-
-
-def judge_covariance(results: Results, m: int) -> tuple[None, dict]:
-    steps = [row[0] for row in results["simsiam"]["curves"]["step"]]
-    cov = [row[m] for row in results["simsiam"]["curves"]["z_off_diagonal_covariance"]]
-    peak = max(range(len(cov)), key=cov.__getitem__)
-    return None, {"covariance_start": round(cov[0], 5), "peak_step": int(steps[peak]),
-                  "covariance_peak": round(cov[peak], 5), "covariance_end": round(cov[-1], 5),
-                  "drop_from_peak": round(1 - cov[-1] / cov[peak], 3) if cov[peak] else 0.0}
-
-
-def judge_infonce(results: Results, m: int) -> tuple[bool, dict]:
-    gap = results["analytic"]["infonce_gap"][m]
-    sweep = results["analytic"]["tau_sweep"][m]
-    ratio = sweep["ratio"]
-    monotone = all(a > b for a, b in zip(ratio, ratio[1:], strict=False))
-    return gap < EXACT and monotone, {
-        "max_abs_gap_autograd_vs_closed_form": gap,
-        "decorrelation_over_decentering": {str(t): round(r, 4)
-                                           for t, r in zip(sweep["tau"], ratio, strict=True)}}
-
-
-def judge_bias(results: Results, m: int) -> tuple[bool, dict]:
-    label = "bias-predictor"
-    return _state(results, label, m) != "collapsed", {label: _brief(results, label, m)}
-
-
-def judge_unified(results: Results, m: int, verdicts: dict[int, list[bool | None]]) -> tuple[
-        bool, dict]:
-    etas = {k: round(_final(results, k, m)["grad_eta"], 3)
-            for k in ("triplet", "infonce", "simsiam")}
-    ok = all(verdicts[c][m] for c in (9, 10, 14)) and all(e < 0 for e in etas.values())
-    return ok, {"final_eta (o_e . o / |o|^2)": etas,
-                "claims_9_10_14_hold": [bool(verdicts[c][m]) for c in (9, 10, 14)]}
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: int
-    claim: str  # the paper's statement (paper-notes §7)
-    recipes: tuple[str, ...]
-    expected: str
-    criterion: str  # how the toy judges it
-    judge: Callable
-
-
-CLAIMS: tuple[Claim, ...] = (
-    Claim(1, "No stop-gradient collapses (std -> 0, m_o -> 1).", ("no-stop-gradient",),
-          "collapse", "Z collapsed", _collapses("no-stop-gradient")),
-    Claim(2, "Naive Siamese (stop-grad, no predictor) collapses.", ("no-predictor",),
-          "collapse", "Z collapsed", _collapses("no-predictor")),
-    Claim(3, "Symmetric predictor collapses.", ("symmetric-predictor",), "collapse",
-          "P collapsed and kNN(Z) <= kNN at random init (Z itself may stay spread)",
-          judge_symmetric),
-    Claim(4, "SimSiam does not collapse.", ("simsiam",), "no collapse",
-          f"Z not collapsed and kNN >= random-init kNN + {KNN_GAIN}", judge_simsiam),
-    Claim(5, "Inverse predictor does not collapse, and h^-1 is learnable.",
-          ("inverse-predictor",), "no collapse",
-          f"Z not collapsed and mean cos(g(P), Z) >= {INVERSE_FIT} on held-out points",
-          judge_inverse),
-    Claim(6, "Explicit EOA target collapses.", ("eoa-target", "eoa-target+predictor=mlp"),
-          "collapse", "EOA target without predictor: Z collapsed (with a predictor: reported)",
-          judge_eoa),
-    Claim(7, "Conjecture 1: -Z_a.sg(o) raises m_o; -Z_a.sg(r_a) raises m_r.",
-          ("center-dummy", "residual-dummy"), "m_o up; m_r up",
-          "center-dummy: m_o ends above its start and Z collapsed; residual-dummy: m_r ends "
-          "above its start and Z not collapsed", judge_dummies),
-    Claim(8, "The dummy -Z_a term has no effect on the encoder's gradient (exact, autograd).",
-          (), "exact", f"max |grad difference| < {EXACT} (float64), incl. the projection formula",
-          judge_dummy_term),
-    Claim(9, "Triplet: o_e only -> no collapse; r_e only -> collapse; full G_e -> no collapse.",
-          ("triplet", "triplet-center", "triplet-residual"), "pattern",
-          "collapse states of Z as stated (accuracy ordering is for the ResNet run)",
-          judge_triplet),
-    Claim(10, "SimSiam surgery: X = 0 collapses; o_e, r_e, G_e each avoid collapse; G_e is best "
-              "downstream.",
-          ("simsiam-no-extra", "simsiam-center", "simsiam-residual", "simsiam"), "pattern",
-          "X = 0: P collapsed and kNN <= random init; o_e, r_e, G_e: Z not collapsed "
-          "(kNN ranking reported, not judged: the toy's kNN saturates)", judge_surgery),
-    Claim(11, "o_e ~ -0.5 o_p during SimSiam training (zero crossing of cos(o_e - eta o_p, o_p)).",
-          ("simsiam",), "eta < 0", "eta = o_e.o_p/|o_p|^2 < 0 at every record; trajectory reported",
-          judge_eta),
-    Claim(12, "After forced collapse, a correlation regulariser alone restores m_r quickly.",
-          ("no-predictor->decorrelation-only", "no-predictor->no-predictor"), "recovery",
-          f"naive loss for half the steps (Z collapsed at the switch), then the regulariser "
-          f"alone: Z not collapsed {RECOVERY_STEPS} steps later; the control stays collapsed",
-          judge_decorrelation),
-    Claim(13, "SimSiam's feature covariance decreases after the first phase of training.",
-          ("simsiam",), "measure", "measured and reported (not pass/fail)", judge_covariance),
-    Claim(14, "InfoNCE's extra gradient = -o/tau - sum(lambda_i r_i)/tau (exact), and larger tau "
-              "-> relatively more de-centering.", ("infonce",), "exact; monotone",
-          f"autograd vs closed form < {EXACT}; |sum lambda r| / |o| strictly falls as tau rises "
-          f"over {list(TAUS)} on the trained InfoNCE model's held-out Z", judge_infonce),
-    Claim(15, "A bias-only predictor prevents collapse.", ("bias-predictor",), "no collapse",
-          "Z not collapsed (h(Z) = Z + b on the normalised Z); effective rank reported",
-          judge_bias),
-    Claim(16, "Unified: negatives and SimSiam's predictor both avoid collapse through the center "
-              "part of an extra gradient, with the residual part adding de-correlation.",
-          ("triplet", "infonce", "simsiam"), "summary",
-          "claims 9, 10 and 14 hold and the extra gradient's center part points against the "
-          "center (eta < 0) for triplet, InfoNCE and SimSiam", judge_unified),
-)
+def judge_decorrelation(results: Results, m: int) -> tuple[bool | None, dict]:
+    verdict = judges.claim_12({k: run_of(results, k, m) for k in
+                               (judges.RECOVERY, judges.RECOVERY_CONTROL)}, RECOVERY_STEPS)
+    return verdict.holds, verdict.measured
 
 
 def run_all(seeds: tuple[int, ...], steps: int, workers: int, config: ToyConfig | None = None,
@@ -402,62 +259,111 @@ def run_all(seeds: tuple[int, ...], steps: int, workers: int, config: ToyConfig 
     results["analytic"] = {
         "dummy_gap": [dummy_term_gap(s) for s in seeds],
         "infonce_gap": [infonce_gap(s) for s in seeds],
+        "dummy_loss_gap": [dummy_loss_gap(s) for s in seeds],
         "tau_sweep": [tau_sweep(z[:256]) for z in results["infonce"]["z_test"]],
+        "tau_sweep_random": [tau_sweep(random_z(s, False)) for s in seeds],
+        "tau_sweep_near_collapsed": [tau_sweep(random_z(s, True)) for s in seeds],
     }
     return results
 
 
 def judge_all(results: Results, seeds: tuple[int, ...]) -> list[dict[str, object]]:
-    """One object per claim: statement, recipes, expected, per-seed measurements, verdict."""
-    verdicts: dict[int, list[bool | None]] = {}
+    """One object per claim (collapse.judges.claim_record): verdict word, per-seed verdicts,
+    measurements and controls."""
+    per_seed = [seed_runs(results, m) for m in range(len(seeds))]
     out = []
-    for claim in CLAIMS:
-        per_seed = []
-        for m, s in enumerate(seeds):
-            if claim.id == 16:
-                holds, measured = claim.judge(results, m, verdicts)
-            else:
-                holds, measured = claim.judge(results, m)
-            per_seed.append({"seed": s, "holds": holds, "measured": measured})
-        verdicts[claim.id] = [p["holds"] for p in per_seed]
-        held = [p["holds"] for p in per_seed]
-        out.append({
-            "id": claim.id, "claim": claim.claim, "recipes": list(claim.recipes),
-            "expected": claim.expected, "criterion": claim.criterion,
-            "holds": None if held[0] is None else all(held),
-            "seeds_holding": None if held[0] is None else f"{sum(held)}/{len(held)}",
-            "per_seed": per_seed,
-        })
+    for claim in judges.CLAIM_JUDGES:
+        verdicts = [claim.judge(runs) for runs in per_seed]
+        record = judges.claim_record(claim, seeds, verdicts)
+        held = [v.holds for v in verdicts]
+        record["seeds_holding"] = None if record["holds"] is None else f"{sum(held)}/{len(held)}"
+        record["why"] = WHY.get(claim.id)
+        out.append(record)
     return out
+
+
+WHY = {  # identities: why the check is still worth showing (one line each)
+    7: "the identity makes Conjecture 1 concrete (a pull along o is exactly ascent on m_o^2), and "
+       "the runs show what it does once the normalisation, momentum and weight decay act on it",
+    8: "it is what lets the paper drop -Z_a from the MSE gradient; the check also pins our "
+       "sphere projection formula (I - Z Z^T)/|z| to autograd",
+    14: "it checks our reading of the paper's closed form (-o/tau de-centering, -sum lambda r / "
+        "tau de-correlation) against autograd; the tau trend follows from the formula itself: it "
+        "holds on random and near-collapsed Z as well, so it says nothing about training",
+}
+HIDDEN = ("word", "z_std_scaled", "z_center_norm", "p_std_scaled", "p_center_norm", "knn_init")
 
 
 def _number(value: object) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def _headline(claim: dict[str, object]) -> str:
-    """The measured numbers of the first seed, compactly (claims.json has every seed)."""
-    measured = claim["per_seed"][0]["measured"]
-    parts = []
-    for key, value in measured.items():
+def _across(values: list[object]) -> str:
+    """One measurement over seeds: min-max for numbers, the values (once if equal) otherwise."""
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        low, high = min(values), max(values)
+        return _number(low) if _number(low) == _number(high) else \
+            f"{_number(low)}-{_number(high)}"
+    texts = [_number(v) for v in values]
+    return texts[0] if len(set(texts)) == 1 else ", ".join(texts)
+
+
+def _words(words: list[str]) -> str:
+    return f"{words[0]} x{len(words)}" if len(set(words)) == 1 else ", ".join(words)
+
+
+def _flat(values: list[dict[str, object]], hidden: tuple[str, ...] = ()) -> str:
+    """``key a-b; key c`` over seeds for the scalar entries of one measured dict per seed."""
+    keys = [k for k in values[0] if k not in hidden and not isinstance(values[0][k], dict)]
+    return "; ".join(f"{k} {_across([v[k] for v in values])}" for k in keys)
+
+
+def _numbers(claim: dict[str, object]) -> str:
+    """The key numbers of a claim, min-max over seeds; nested parts with their per-seed words."""
+    measured = [p["measured"] for p in claim["per_seed"]]
+    parts = [_flat(measured)] if _flat(measured) else []
+    for key, value in measured[0].items():
         if isinstance(value, dict):
-            inner = ", ".join(f"{k} {_number(v)}" for k, v in value.items())
-            parts.append(f"**{key}**: {inner}")
-        else:
-            parts.append(f"{key} {_number(value)}")
+            group = [m[key] for m in measured]
+            word = f" ({_words([g['word'] for g in group])})" if "word" in value else ""
+            parts.append(f"**{key}**{word}: {_flat(group, ('word',))}")
     return "; ".join(parts)
 
 
+def _controls(claim: dict[str, object]) -> str:
+    """Each control run: its words under the judge over seeds and its key numbers."""
+    per_seed = [p["controls"] for p in claim["per_seed"]]
+    if not per_seed[0]:
+        return claim["control"]
+    cells = [f"{claim['control']}:"]
+    for label in per_seed[0]:
+        group = [c[label] for c in per_seed]
+        cells.append(f"**{label}** {_words([g['word'] for g in group])} "
+                     f"({_flat(group, HIDDEN)})")
+    return " ".join(cells)
+
+
 def to_markdown(claims: list[dict[str, object]], seeds: tuple[int, ...], steps: int) -> str:
+    words = ", ".join(f"{w} {sum(1 for c in claims if c['verdict'] == w)}"
+                      for w in judges.WORDS)
     lines = [f"# The paper's claims on the toy ({steps} steps, seeds {list(seeds)})", "",
-             "Verdicts use one collapse criterion (collapse/criterion.py). Measured values are "
-             f"those of seed {seeds[0]}; claims.json has every seed.", "",
-             "| # | the paper says | toy criterion | measured | holds |", "|---|---|---|---|---|"]
+             "Judged by `collapse/judges.py` (the same functions judge the ResNet runs) with one "
+             "collapse criterion (`collapse/criterion.py`). Words: **holds**; **partly** (no "
+             "complete collapse, but dimensional collapse: effective rank < d/4, shown); **no**; "
+             "**identity** (a mathematical identity, verified numerically); **measured** "
+             "(reported, not judged). A claim's word is its weakest seed's. A judged claim holds "
+             "only if its control fails the same judge; `xN` means on all N seeds. Numbers are "
+             f"min-max over the seeds; claims.json has each seed's. Verdicts: {words}.", "",
+             "| # | the paper says | toy criterion | control (its word under the same judge) "
+             "| verdict per seed | key numbers (min-max over seeds) | verdict |",
+             "|---|---|---|---|---|---|---|"]
     for c in claims:
-        verdict = "measured" if c["holds"] is None else (
-            f"{'yes' if c['holds'] else 'NO'} ({c['seeds_holding']})")
-        cells = [str(c["id"]), c["claim"], c["criterion"], _headline(c), verdict]
-        lines.append("| " + " | ".join(s.replace("|", "\\|") for s in cells) + " |")
+        per_seed = ", ".join(f"{s}: {w}" for s, w in c["seed_verdicts"].items())
+        cells = [str(c["id"]), c["claim"], c["criterion"], _controls(c), per_seed, _numbers(c),
+                 f"**{c['verdict']}**"]
+        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+    lines += ["", "Why the identities are still worth showing:", ""]
+    lines += [f"- claim {i}: {text}." for i, text in WHY.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -488,9 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     table = to_markdown(claims, seeds, args.steps)
     write_text(out / "claims.md", table)
     print(table)
-    holding = sum(1 for c in claims if c["holds"])
-    judged = sum(1 for c in claims if c["holds"] is not None)
-    print(f"{holding}/{judged} judged claims hold on every seed; {wall:.1f} s of training.")
+    count = ", ".join(f"{w} {sum(1 for c in claims if c['verdict'] == w)}"
+                      for w in judges.WORDS)
+    print(f"verdicts over {len(seeds)} seeds: {count}; {wall:.1f} s of training.")
     print(f"wrote {out / 'claims.json'}, {out / 'claims.md'}, "
           + ", ".join(str(f) for f in figures))
     return 0

@@ -121,18 +121,43 @@ def tau_sweep_figure(results: Results, path: Path) -> Path:
 
 
 def collapse_overview(results: Results, path: Path) -> Path:
-    """Final std(Z) * sqrt(d) of every experiment, with the collapse threshold."""
+    """Final std * sqrt(d) of Z and of P for every experiment: bars are the mean over seeds,
+    dots each seed; sorted by the lower of the two, so the collapsing runs sit at the bottom."""
     labels = [k for k in results if k != "analytic"]
-    values = np.array([[f["z_std_scaled"] for f in results[k]["final"]] for k in labels])
-    fig, ax = plt.subplots(figsize=(7, 0.32 * len(labels) + 1))
+
+    def values(label: str, rep: str) -> np.ndarray | None:
+        finals = results[label]["final"]
+        key = f"{rep}_std_scaled"
+        return np.array([f[key] for f in finals]) if key in finals[0] else None
+
+    z = {k: values(k, "z") for k in labels}
+    p = {k: values(k, "p") for k in labels}
+    labels.sort(key=lambda k: -min(z[k].mean(), p[k].mean() if p[k] is not None else np.inf))
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(labels) + 1.8))
     y = np.arange(len(labels))
-    ax.barh(y, values.mean(1), xerr=values.std(1), color="tab:blue", alpha=0.7)
-    ax.axvline(COLLAPSED_STD_SCALED, color="tab:red", ls="--", label="collapse threshold")
-    ax.axvline(1, color="k", ls=":", label="isotropic (1/sqrt d)")
+    height = 0.38
+    for offset, rep, series, colour, name in (
+            (-height / 2, "z", z, "tab:blue", "Z, the encoder output"),
+            (height / 2, "p", p, "tab:orange", "P = h(z), the prediction (no bar: no predictor)")):
+        for i, label in enumerate(labels):
+            v = series[label]
+            if v is None:
+                continue
+            ax.barh(y[i] + offset, v.mean(), height=height, color=colour, alpha=0.75,
+                    label=name if i == next(j for j, k in enumerate(labels)
+                                            if series[k] is not None) else None)
+            ax.plot(v, np.full(len(v), y[i] + offset), "k.", ms=3,
+                    label="each seed" if (rep, i) == ("z", 0) else None)
+    ax.axvline(COLLAPSED_STD_SCALED, color="tab:red", ls="--", label="collapse threshold 0.3")
+    ax.axvline(1, color="k", ls=":", label="isotropic spread (1)")
     ax.set_yticks(y, labels, fontsize=8)
-    ax.set(xlabel="std(Z) * sqrt(d) at the end", xlim=(0, 1.1))
+    ax.set(xlabel="std * sqrt(d) at the end of training (bar: mean over seeds)", xlim=(0, 1.1),
+           ylabel="experiment")
+    ax.set_title("Spread of Z and of P at the end of every toy experiment\n"
+                 "symmetric-predictor, simsiam-no-extra: Z spread, P collapsed", fontsize=10)
     ax.invert_yaxis()
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 * 12 / len(labels)),
+              ncol=2, frameon=False)
     return _save(fig, path)
 
 

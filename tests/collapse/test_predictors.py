@@ -116,6 +116,17 @@ def test_directpredictor_gradient_flows_to_z_only():
                                rtol=0, atol=1e-12)
 
 
+def test_raw_bias_predictor_adds_its_bias_to_the_raw_z():
+    """``bias-raw``: h(z) = z + b before any normalisation (the notes' form, claim 15)."""
+    head = pr.make_predictor("bias-raw", 5, 8, members=2)
+    assert isinstance(head, pr.BiasPredictor)
+    z = 3.0 * _random(2, 7, 5)
+    with torch.no_grad():
+        head.bias.copy_(_random(2, 1, 5, seed=1))
+    torch.testing.assert_close(head(z), z + head.bias, rtol=0, atol=1e-12)
+    assert not torch.allclose(head(z), normalize(z) + head.bias)
+
+
 def test_make_predictor_kinds():
     assert pr.make_predictor("none", 4, 8) is None
     kinds = {"mlp": MLP, "linear": Linear, "bias": pr.BiasPredictor,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from collapse import judges
 from toy import claims
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,37 +27,96 @@ def test_writes_every_claim_with_the_documented_keys(run):
     out, result = run
     assert [c["id"] for c in result] == list(range(1, 17))
     for c in result:
-        assert {"id", "claim", "recipes", "expected", "holds", "per_seed"} <= set(c)
+        assert {"id", "claim", "recipes", "criterion", "control", "verdict", "holds",
+                "seed_verdicts", "control_failed", "per_seed"} <= set(c)
+        assert c["verdict"] in judges.WORDS
+        assert c["holds"] == (None if c["verdict"] == "measured" else
+                              all(p["verdict"] in ("holds", "identity") for p in c["per_seed"]))
         assert [p["seed"] for p in c["per_seed"]] == [int(s) for s in SEEDS]
+        assert list(c["seed_verdicts"]) == list(SEEDS)
         assert all(p["measured"] for p in c["per_seed"])
-    table = (out / "claims.md").read_text()
-    assert all(f"| {i} |" in table for i in range(1, 17))
     for name in ("fig4_dummy_losses", "fig5a_decentering", "fig5b_decorrelation",
-                 "fig6_covariance", "infonce_tau_sweep"):
+                 "fig6_covariance", "infonce_tau_sweep", "collapse_overview"):
         assert (out / f"{name}.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("claim_id", [i for i in range(1, 17) if i != 13])
-def test_claim_holds_on_the_toy(run, claim_id):
+def test_the_table_shows_every_seed_the_control_and_the_word(run):
+    out, result = run
+    rows = {int(line.split("|")[1]): line for line in (out / "claims.md").read_text().splitlines()
+            if line.startswith("| ") and line.split("|")[1].strip().isdigit()}
+    assert sorted(rows) == list(range(1, 17))
+    for c in result:
+        row = rows[c["id"]]
+        assert row.rstrip(" |").endswith(f"**{c['verdict']}**")
+        assert all(f"{s}: {w}" in row for s, w in c["seed_verdicts"].items())
+        for label in c["per_seed"][0]["controls"]:
+            assert f"**{label}** " in row
+
+
+# The toy's verdicts that do not depend on the budget (500 steps here, 1000 in docs/claims).
+HOLDS = (1, 2, 3, 4, 5, 6, 11, 12)
+IDENTITIES = (7, 8, 14)
+NO_COMPLETE_COLLAPSE = (9, 10, 15)  # partly or holds: the dimensional collapse depends on budget
+
+
+@pytest.mark.parametrize("claim_id", HOLDS + IDENTITIES + NO_COMPLETE_COLLAPSE)
+def test_claim_verdict_on_the_toy(run, claim_id):
     claim = run[1][claim_id - 1]
-    failing = [p for p in claim["per_seed"] if not p["holds"]]
-    assert claim["holds"] is True, f"claim {claim_id} fails: {failing}"
+    expected = ("holds",) if claim_id in HOLDS else ("identity",) if claim_id in IDENTITIES \
+        else ("holds", "partly")
+    assert claim["verdict"] in expected, f"claim {claim_id}: {claim['per_seed']}"
+
+
+def test_every_control_fails_its_judge_on_the_toy(run):
+    with_controls = [c for c in run[1] if c["per_seed"][0]["controls"]]
+    assert {c["id"] for c in with_controls} == {1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 15}
+    for c in with_controls:
+        assert c["control_failed"] is True, (c["id"], [p["controls"] for p in c["per_seed"]])
 
 
 def test_claim_13_is_measured_not_judged(run):
     claim = run[1][12]
     assert claim["holds"] is None
-    measured = claim["per_seed"][0]["measured"]
-    assert measured["covariance_peak"] >= measured["covariance_end"] > 0
+    assert claim["verdict"] == "measured"
+    assert {"covariance_start", "peak_step", "covariance_peak", "covariance_end",
+            "drop_from_peak"} <= set(claim["per_seed"][0]["measured"])
+
+
+def test_claim_15_judges_both_bias_forms(run):
+    measured = run[1][14]["per_seed"][0]["measured"]
+    assert len(measured) == 2
+    raw = next(v for k, v in measured.items() if "raw" in k)
+    assert raw["word"] == "no"  # h(z) = z + b on the raw z collapses on the toy
+    assert raw["z_state"] == "collapsed"
 
 
 def test_claim_judges_see_a_collapse_when_there_is_one(run):
     """The judges read the runs: the collapsing and the healthy recipes differ in the numbers."""
     by_id = {c["id"]: c for c in run[1]}
-    nosg = by_id[1]["per_seed"][0]["measured"]["no-stop-gradient"]
-    simsiam = by_id[4]["per_seed"][0]["measured"]["simsiam"]
+    nosg = by_id[1]["per_seed"][0]["measured"]
+    simsiam = by_id[4]["per_seed"][0]["measured"]
     assert nosg["z_std_scaled"] < 0.3 < simsiam["z_std_scaled"]
     assert simsiam["knn"] > nosg["knn"]
+
+
+def test_exact_checks_are_exact_and_break_on_a_wrong_formula(monkeypatch):
+    assert claims.dummy_term_gap(0) < judges.EXACT
+    assert claims.dummy_loss_gap(0) < judges.EXACT
+    assert claims.infonce_gap(0) < judges.EXACT
+    # A wrong weight for the ascent (m_o^2 instead of m_o^2 / 2 per view) is seen.
+    real = claims.center
+    monkeypatch.setattr(claims, "center", lambda z: real(z) * 2 ** 0.5)
+    assert claims.dummy_loss_gap(0) > 1e-6
+
+
+def test_tau_trend_is_shown_on_untrained_z():
+    """Claim 14's trend is a property of the closed form: it holds on random Z too."""
+    for near in (False, True):
+        z = claims.random_z(0, near)
+        assert judges.falls_monotonically(claims.tau_sweep(z)["ratio"])
+    spread = claims.tau_sweep(claims.random_z(0, False))["decentering"][0]
+    near = claims.tau_sweep(claims.random_z(0, True))["decentering"][0]
+    assert near > 5 * spread  # |o| is large only near collapse
 
 
 @pytest.mark.parametrize(("args", "named"), [
