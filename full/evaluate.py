@@ -6,6 +6,11 @@ Nothing here re-implements a metric: kNN, std, m_o, effective rank come from
 :mod:`collapse.criterion`. What is added is what images need: feature extraction in batches
 and a linear probe on cached frozen features (the paper's probe trains 100 epochs on augmented
 images; on cached un-augmented features it takes seconds, at the cost of ~1-2 points).
+
+The baseline a trained network must beat is not only the untrained network (epoch 0 of
+``metrics.jsonl``) but the raw pixels themselves (:func:`raw_pixel_baseline`): the same kNN
+(k = 200, T = 0.1) and the same linear probe on the normalised pixels, flattened. A
+self-supervised network that does not beat them has learned nothing the pixels did not hold.
 """
 
 from __future__ import annotations
@@ -90,6 +95,28 @@ def linear_probe(train_f: Tensor, train_y: Tensor, test_f: Tensor, test_y: Tenso
 
 
 @torch.no_grad()
+def raw_pixels(images: Tensor) -> Tensor:
+    """(N, C * H * W) float32 features of uint8 images: the network's normalised input, flat."""
+    return normalize(images.float().div_(255)).flatten(1)
+
+
+def raw_pixel_baseline(train_images: Tensor, train_labels: Tensor, test_images: Tensor,
+                       test_labels: Tensor, num_classes: int, k: int = 200,
+                       temperature: float = 0.1, probe_epochs: int = 100,
+                       seed: int = 0) -> dict[str, float]:
+    """kNN (:func:`knn`) and linear-probe (:func:`linear_probe`) accuracy on :func:`raw_pixels`.
+
+    The same k, T, probe epochs and seed as the network's evaluation, so the two are comparable:
+    ``{"knn_acc": ..., "linear_acc": ...}``.
+    """
+    train_f, test_f = raw_pixels(train_images), raw_pixels(test_images)
+    return {"knn_acc": knn(train_f, train_labels, test_f, test_labels, num_classes, k,
+                           temperature),
+            "linear_acc": linear_probe(train_f, train_labels, test_f, test_labels, num_classes,
+                                       probe_epochs, seed)}
+
+
+@torch.no_grad()
 def with_batch_statistics(model: Siamese, images: Tensor, cfg: Augmentation, seed: int,
                           batch: int = 256, bf16: bool = False) -> Siamese:
     """A copy of ``model`` whose batch-norm running statistics are estimated on ``images``.
@@ -143,6 +170,7 @@ def probe_batch(model: Siamese, images: Tensor, cfg: Augmentation, seed: int,
         p = metrics.summary(a.p)
         row.update({f"p_{key}": p[key] for key in ("std_scaled", "center_norm",
                                                    "effective_rank")})
+        row["p_state"] = collapse_state(p["std_scaled"], p["effective_rank"], dim)
     if recipe.objective != "none":
         parts = decompose(recipe, a, b).summary()
         row.update({f"grad_{key}": float(value) for key, value in parts.items()})

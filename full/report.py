@@ -6,7 +6,9 @@
 Each run ends by drawing its own ``curves.png`` (:func:`plot_curves`); ``python -m full.report``
 draws several runs on the same axes, one colour per run, so that SimSiam and its collapsing
 variants can be compared at a glance. The std panel marks the collapse line of
-:mod:`collapse.criterion` and the kNN panel the chance level of the dataset.
+:mod:`collapse.criterion` and the kNN panel the chance level of the dataset. The eta panel is the
+paper's Fig. 5a over epochs: eta = o_e.o/|o|^2, where cos(o_e - eta o, o) crosses zero
+(:func:`collapse.gradients.crossing`), with the paper's value of about -0.5 marked.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from common import cli, files
 
 PANELS = (("loss", "loss"), ("std_scaled", "std(Z) x sqrt(d)"), ("center_norm", "m_o = |o|"),
           ("effective_rank", "effective rank"), ("knn_acc", "kNN accuracy"),
-          ("grad_extra_center_cos", "cos(o_e, o)"))
+          ("grad_extra_center_cos", "cos(o_e, o)"), ("grad_eta", "eta: o_e = eta o (Fig. 5a)"))
+PAPER_ETA = -0.5  # paper §3, Fig. 5a: o_e ~ -0.5 o_p (paper-notes §3)
 
 
 def plot_runs(runs: dict[str, list[dict[str, Any]]], path: str | pathlib.Path, title: str,
@@ -35,8 +38,10 @@ def plot_runs(runs: dict[str, list[dict[str, Any]]], path: str | pathlib.Path, t
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(2, 3, figsize=(12, 6), constrained_layout=True)
-    for ax, (key, label) in zip(axes.flat, PANELS, strict=True):
+    fig, axes = plt.subplots(2, 4, figsize=(15, 6), constrained_layout=True)
+    for ax in axes.flat[len(PANELS):]:
+        ax.set_axis_off()
+    for ax, (key, label) in zip(axes.flat, PANELS, strict=False):
         for name, rows in runs.items():
             points = [(r["epoch"], r[key]) for r in rows if r.get(key) is not None]
             if points:
@@ -46,6 +51,9 @@ def plot_runs(runs: dict[str, list[dict[str, Any]]], path: str | pathlib.Path, t
                        label="collapse line")
         if key == "knn_acc" and chance is not None:
             ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label="chance")
+        if key == "grad_eta":
+            ax.axhline(PAPER_ETA, color="grey", linestyle="--", linewidth=1, label="paper")
+            ax.legend(fontsize=8)
         ax.set_title(label)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -316,6 +316,10 @@ class Trainer:
         linear = evaluate.linear_probe(train_f, self.data.train_labels, test_f,
                                        self.data.test_labels, self.num_classes,
                                        args.probe_epochs, args.seed)
+        raw = evaluate.raw_pixel_baseline(self.train_images, self.data.train_labels,
+                                          self.test_images, self.data.test_labels,
+                                          self.num_classes, args.knn_k, args.knn_t,
+                                          args.probe_epochs, args.seed)
         last = self.rows[-1] if self.rows else {}
         first = self.rows[0] if self.rows and self.rows[0]["epoch"] == 0 else {}
         summary = {
@@ -324,6 +328,7 @@ class Trainer:
                       "statement": PRESETS[args.recipe].summary},
             "dataset": args.dataset, "epochs": self.epoch, "num_classes": self.num_classes,
             "chance": 1 / self.num_classes, "knn_acc": knn, "linear_acc": linear,
+            "raw_pixels": raw,
             "config": {k: (str(v) if not isinstance(v, (int, float, str, bool, type(None)))
                            else v) for k, v in vars(args).items()},
             "final": last,
@@ -337,6 +342,7 @@ class Trainer:
         self.bar.close()
         print(f"{args.recipe}: std*sqrt(d) {last.get('std_scaled', math.nan):.3f}  |o| "
               f"{last.get('center_norm', math.nan):.3f}  kNN {100 * knn:.1f}% (untrained "
-              f"{100 * first.get('knn_acc', math.nan):.1f}%)  linear {100 * linear:.1f}%  "
-              f"(chance {100 / self.num_classes:.1f}%)  -> "
+              f"{100 * first.get('knn_acc', math.nan):.1f}%, raw pixels "
+              f"{100 * raw['knn_acc']:.1f}%)  linear {100 * linear:.1f}% (raw pixels "
+              f"{100 * raw['linear_acc']:.1f}%)  (chance {100 / self.num_classes:.1f}%)  -> "
               f"{last.get('state')}  [{args.out}]", flush=True)

@@ -79,3 +79,24 @@ def test_out_must_be_a_png(tmp_path, capsys):
     with pytest.raises(SystemExit):
         report.main([str(run), "--out", str(tmp_path / "c.jpg")])
     assert "must end in .png" in capsys.readouterr().err
+
+
+def test_eta_over_epochs_is_drawn_beside_the_papers_value(tmp_path, monkeypatch):
+    # The paper's Fig. 5a on a ResNet run: eta per epoch, and the paper's -0.5 as a line.
+    import matplotlib.figure
+
+    drawn = {}
+    real = matplotlib.figure.Figure.savefig
+
+    def spy(fig, *args, **kwargs):
+        drawn["fig"] = fig
+        return real(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
+    rows = [{"epoch": e, "grad_eta": v} for e, v in enumerate([-1.0, -0.7, -0.6])]
+    report.plot_curves(rows, tmp_path / "curves.png", "simsiam")
+    (ax,) = [a for a in drawn["fig"].axes if a.get_title().startswith("eta")]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines["simsiam"].get_xdata()) == [0, 1, 2]
+    assert list(lines["simsiam"].get_ydata()) == [-1.0, -0.7, -0.6]
+    assert set(lines["paper"].get_ydata()) == {report.PAPER_ETA} == {-0.5}

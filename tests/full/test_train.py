@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import collapse.siamese
-from full import checkpoint, data, trainer
+from full import checkpoint, data, evaluate, trainer
 from full.train import main
 from tests.full.conftest import TINY
 
@@ -59,6 +59,10 @@ def test_two_steps_on_shapes(tmp_path):
     assert 0.0 <= summary["knn_acc"] <= 1.0
     assert 0.0 <= summary["linear_acc"] <= 1.0
     assert summary["untrained"]["knn_acc"] == untrained["knn_acc"]
+    shapes = data.load("shapes", seed=0, train_size=16, test_size=16)  # the baseline to beat
+    assert summary["raw_pixels"] == evaluate.raw_pixel_baseline(
+        shapes.train_images, shapes.train_labels, shapes.test_images, shapes.test_labels, 10,
+        k=5, probe_epochs=2)
     assert (out / "curves.png").stat().st_size > 0
     state = checkpoint.load(out / "checkpoint.pt", {"epochs": 1, "width": 2})
     assert state["epoch"] == 1
