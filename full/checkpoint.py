@@ -4,7 +4,9 @@
   checkpoint and fsyncs the folder: a crash (even SIGKILL) at any moment leaves either the old or
   the new checkpoint, never a torn one.
 - :func:`load` reads with ``torch.load(weights_only=True)`` (no arbitrary code from a pickle) and
-  turns a corrupted file or one written with other flags into one clear :class:`CheckpointError`.
+  turns a corrupted file or one written with other flags into one clear :class:`CheckpointError`
+  naming every difference, the numerics included (device, precision, compile, sync-bn,
+  deterministic kernels: ``full.trainer.TRAJECTORY``).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def load(path: str | os.PathLike[str], config: dict[str, object]) -> dict[str, o
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a checkpoint of full.train (format {FORMAT})")
     saved = payload.get("config", {})
-    diffs = [f"{k}={saved.get(k)!r} (now {v!r})" for k, v in config.items() if saved.get(k) != v]
+    diffs = [f"{k}={saved[k]!r} (now {v!r})" if k in saved else f"{k} not recorded (now {v!r})"
+             for k, v in config.items() if k not in saved or saved[k] != v]
     if diffs:
         raise CheckpointError(f"checkpoint {path} was written with other flags: "
                               f"{', '.join(diffs)}; use the same flags or another --out")

@@ -28,15 +28,13 @@ Outputs in ``--out``: ``metrics.jsonl`` (one line per epoch), ``checkpoint.pt``,
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import pathlib
-import signal
 import sys
-import time
 
 from collapse.recipe import PRESETS
-from common import cli, files
+from common import cli
+from full.errors import Stop
 
 DATASETS = ("cifar10", "cifar100", "shapes")
 # CPU-sized defaults of the built-in dataset when no GPU is present (each still a flag): a
@@ -50,10 +48,14 @@ CPU_SHAPES = {"width": 8, "dim": 64, "proj_hidden": 512, "pred_hidden": 16, "bat
 PAPER = {"width": 64, "dim": 2048, "proj_hidden": 2048, "pred_hidden": 512, "batch": 512,
          "lr": 0.03, "train_size": None, "test_size": None, "eval_every": 10,
          "checkpoint_every": 10}
-# Flags that shape the trajectory: a checkpoint written with other values is refused.
-TRAJECTORY = ("dataset", "recipe", "epochs", "batch", "lr", "momentum", "weight_decay",
-              "fix_pred_lr", "width", "dim", "proj_hidden", "pred_hidden", "train_size", "seed",
-              "loader", "world_size")
+# Seeds are bounded so that every seed derived from them (full.trainer.step_seed: seed x 1e6 x
+# 1024) fits torch's 64-bit generator seed; 100000000000 used to end in an overflow traceback.
+MAX_SEED = 2**32 - 1
+EXIT_STATUSES = ("exit status: 0 done; 1 a non-finite loss (the last good checkpoint is kept); "
+                 "2 a bad flag, missing data or an unusable checkpoint; 128+N stopped by signal N "
+                 "(130 SIGINT, 143 SIGTERM) after saving a checkpoint; --resume continues. Resume "
+                 "is bit-exact on the CPU and with --deterministic; otherwise (CUDA) it keeps the "
+                 "schedule, the data order and the random views, not every last bit.")
 
 
 def dataset_name(text: str) -> str:
@@ -62,9 +64,18 @@ def dataset_name(text: str) -> str:
     return text
 
 
+def seed(text: str) -> int:
+    """A seed from 0 to :data:`MAX_SEED`."""
+    value = cli.seed(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: expected an integer from 0 to {MAX_SEED}")
+    return value
+
+
 def build_parser() -> cli.Parser:
     p = cli.Parser(prog="full.train", description="Train a Siamese recipe of Zhang et al. "
-                   "(ICLR 2022) with a CIFAR ResNet-18 (paper-notes §6).")
+                   "(ICLR 2022) with a CIFAR ResNet-18 (paper-notes §6).", epilog=EXIT_STATUSES)
     add = p.add_argument
     add("--recipe", metavar="NAME", type=cli.recipe_name, default="simsiam",
         help=f"a preset of collapse.recipe (default: %(default)s): {', '.join(PRESETS)}")
@@ -98,8 +109,9 @@ def build_parser() -> cli.Parser:
         help="projector hidden width (paper: 2048; shapes on CPU: 512)")
     add("--pred-hidden", metavar="H", type=cli.positive_int, default=None,
         help="predictor bottleneck width (paper: 512; shapes on CPU: 16)")
-    add("--seed", metavar="S", type=cli.seed, default=0,
-        help="seed of the data order, the views and the weights (default: %(default)s)")
+    add("--seed", metavar="S", type=seed, default=0,
+        help=f"seed of the data order, the views and the weights, 0 to {MAX_SEED} "
+             "(default: %(default)s)")
     add("--out", metavar="DIR", default=None,
         help="output folder (default: runs/full/<dataset>-<recipe>)")
     add("--resume", action="store_true", help="continue from --out/checkpoint.pt")
@@ -124,6 +136,9 @@ def build_parser() -> cli.Parser:
     add("--precision", choices=("auto", "bf16", "fp32"), default="auto",
         help="auto: bf16 autocast on CUDA, fp32 on CPU (default: %(default)s)")
     add("--compile", action="store_true", help="torch.compile the model (CUDA)")
+    add("--deterministic", action="store_true",
+        help="deterministic kernels, no cudnn.benchmark: a --resume on CUDA continues bit for "
+             "bit (slower). The CPU is always deterministic")
     add("--sync-bn", action="store_true",
         help="DDP on CUDA: SyncBatchNorm in the backbone and projector. The predictor's BN "
              "(collapse.layers.BatchNorm) is not converted: it keeps per-process statistics")
@@ -172,14 +187,6 @@ def parse(argv: list[str] | None, cuda: bool) -> argparse.Namespace:
     return args
 
 
-class Stop(Exception):
-    """Ends the run with a one-line message and an exit status."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 def main(argv: list[str] | None = None) -> int:
     import torch
 
@@ -191,29 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         trainer = Trainer(args)
         trainer.fit()
         return 0
-    except Stop as stop:
-        print(f"full.train: {stop}", file=sys.stderr)
+    except Stop as stop:  # one line; under DDP every rank stops, rank 0 says why
+        if int(os.environ.get("RANK", "0")) == 0:
+            print(f"full.train: {stop}", file=sys.stderr, flush=True)
         return stop.status
     finally:
         if trainer is not None:
             trainer.close()
-
-
-def _signal_name(signum: int) -> str:
-    return signal.Signals(signum).name
-
-
-def _jsonl(rows: list[dict[str, object]]) -> str:
-    return "".join(files.json_text(r) + "\n" for r in rows)
-
-
-def cosine_lr(base: float, epoch: int, epochs: int) -> float:
-    """SimSiam's schedule: ``base * 0.5 (1 + cos(pi epoch / epochs))``, set once per epoch."""
-    return base * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
-
-
-def now() -> float:
-    return time.perf_counter()
 
 
 if __name__ == "__main__":

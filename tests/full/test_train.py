@@ -15,7 +15,7 @@ import torch
 
 import collapse.siamese
 from full import checkpoint, data, evaluate, trainer
-from full.train import main
+from full.train import MAX_SEED, main, parse
 from tests.full.conftest import TINY
 
 
@@ -88,6 +88,7 @@ def test_two_steps_on_cifar10_layout(tiny_cifar, tmp_path):
 
 
 def test_cifar_absent_offline_is_one_line(tmp_path, capsys):
+    handler = signal.getsignal(signal.SIGTERM)
     status = main(["--dataset", "cifar10", "--data-dir", str(tmp_path / "empty"),
                    "--no-download", "--out", str(tmp_path / "o"), *TINY])
     err = capsys.readouterr().err.strip()
@@ -95,6 +96,8 @@ def test_cifar_absent_offline_is_one_line(tmp_path, capsys):
     assert "\n" not in err
     assert "cifar-10-python.tar.gz" in err
     assert str(tmp_path / "empty") in err
+    # the trainer stopped while being built: its signal handlers are gone with it
+    assert signal.getsignal(signal.SIGTERM) is handler
 
 
 def final_weights(out):
@@ -173,11 +176,59 @@ def test_corrupted_and_mismatched_checkpoints_are_one_line(tmp_path, capsys):
     assert "other flags" in err
     assert "width=2 (now 3)" in err
     assert "\n" not in err
+    # other numerics: compiled, deterministic kernels (issue 11 §3), refused before compiling
+    assert main(shapes_run(out, "--epochs", "1", "--compile", "--deterministic",
+                           "--resume")) == 2
+    err = capsys.readouterr().err.strip()
+    assert "compile=False (now True), deterministic=False (now True)" in err
+    assert "\n" not in err
     (out / "checkpoint.pt").write_bytes(b"not a checkpoint")
     assert main(shapes_run(out, "--epochs", "1", "--resume")) == 2
     err = capsys.readouterr().err.strip()
     assert "corrupted" in err
     assert "\n" not in err
+
+
+def test_the_checkpoint_records_the_numerics_and_a_gpu_resume_of_a_cpu_run_is_refused(tmp_path):
+    out = tmp_path / "run"
+    assert main(shapes_run(out, "--epochs", "1")) == 0
+    saved = torch.load(out / "checkpoint.pt", weights_only=True)["config"]
+    assert {k: saved[k] for k in ("device", "precision", "compile", "sync_bn",
+                                  "deterministic")} == {
+        "device": "cpu", "precision": "fp32", "compile": False, "sync_bn": False,
+        "deterministic": False}
+    # the same flags on a CUDA machine resolve to other numerics: named, one line
+    on_gpu = trainer.trajectory(parse(shapes_run(out, "--epochs", "1", "--resume"), cuda=True))
+    with pytest.raises(checkpoint.CheckpointError) as refused:
+        checkpoint.load(out / "checkpoint.pt", on_gpu)
+    assert "device='cpu' (now 'cuda'), precision='fp32' (now 'bf16')" in str(refused.value)
+    # a checkpoint from before these were recorded: named as such
+    older = {k: v for k, v in saved.items() if k != "compile"}
+    torch.save({**torch.load(out / "checkpoint.pt", weights_only=True), "config": older},
+               out / "checkpoint.pt")
+    with pytest.raises(checkpoint.CheckpointError, match="compile not recorded"):
+        checkpoint.load(out / "checkpoint.pt", trainer.trajectory(
+            parse(shapes_run(out, "--epochs", "1", "--resume"), cuda=False)))
+
+
+def test_deterministic_kernels_during_the_run_only(tmp_path, monkeypatch):
+    seen, seed_of = [], trainer.step_seed
+
+    def spy(seed, rank, step):
+        seen.append(torch.are_deterministic_algorithms_enabled())
+        return seed_of(seed, rank, step)
+
+    monkeypatch.setattr(trainer, "step_seed", spy)
+    assert main(shapes_run(tmp_path / "run", "--epochs", "1", "--deterministic")) == 0
+    assert seen == [True, True]
+    assert not torch.are_deterministic_algorithms_enabled()  # restored for whoever runs next
+
+
+def test_every_seed_the_flag_accepts_derives_valid_generator_seeds(tmp_path):
+    assert parse(["--seed", str(MAX_SEED), "--out", str(tmp_path)], cuda=False).seed == MAX_SEED
+    last_step = 800 * 50_000 // 2  # 800 epochs of CIFAR at batch 2
+    torch.Generator().manual_seed(trainer.step_seed(MAX_SEED, 1023, last_step))
+    assert len(trainer.epoch_order(MAX_SEED, 799, 10)) == 10
 
 
 @pytest.mark.parametrize(("flags", "words"), [
@@ -187,6 +238,8 @@ def test_corrupted_and_mismatched_checkpoints_are_one_line(tmp_path, capsys):
     (["--epochs", "0"], "--epochs: invalid value '0'"),
     (["--out", "/proc/forbidden"], "cannot write to --out /proc/forbidden"),
     (["--resume"], "--resume: no checkpoint"),
+    (["--seed", "100000000000"], "--seed: invalid value '100000000000': expected an integer "
+                                 f"from 0 to {2**32 - 1}"),
     pytest.param(["--sync-bn"], "--sync-bn needs CUDA", marks=pytest.mark.skipif(
         torch.cuda.is_available(), reason="SyncBatchNorm runs on CUDA")),
 ])
