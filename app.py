@@ -12,9 +12,7 @@ from __future__ import annotations
 import math
 
 import streamlit as st
-import torch
 
-from classroom import charts
 from classroom.controls import (
     BY_NAME,
     CONTROLS,
@@ -26,12 +24,13 @@ from classroom.controls import (
     to_query,
 )
 from classroom.lessons import LESSONS, Lesson, lesson
-from classroom.live import TICKS_PER_S, LiveRun
+from classroom.live import TICKS_PER_S
 from classroom.live_figures import live_figures
+from classroom.pool import RemoteRun, shared_pool
 from collapse.recipe import PRESETS, name_of, preset
 
-torch.set_num_threads(1)  # one thread per session's work: 30 students share the server's cores
 TICK_INTERVAL_S = 1 / TICKS_PER_S  # a live picture at 10 updates/s
+shared_pool()  # the sessions' runs train in worker processes, started (and warmed) once
 S = st.session_state
 
 st.set_page_config(page_title="SimSiam collapse, live", layout="wide")
@@ -166,13 +165,13 @@ compare = None if values["compare"] == "none" else preset(values["compare"])
 config = config_of(values)
 run_key = (config.dataset, config.dim, config.batch, config.augmentation, values["seed"],
            values["compare"])
-run: LiveRun | None = S.get("_run")
+run: RemoteRun | None = S.get("_run")  # the session's LiveRun, trained in a worker process
 stale = run is None or S.get("_run_key") != run_key
 # A recipe that uses the same modules switches live (e.g. stop-gradient off mid-run).
 if stale or (run.sims[0].recipe != recipe and not run.set_recipe(0, recipe)):
     if run is not None:
         run.close()
-    run = LiveRun([recipe] + ([compare] if compare else []), config, values["seed"])
+    run = RemoteRun([recipe] + ([compare] if compare else []), config, values["seed"])
 run.set_optimizer(config.lr, config.weight_decay)
 S["_run"], S["_run_key"] = run, run_key
 
@@ -204,14 +203,15 @@ if step.button("Step", key="step", width="stretch", disabled=S["_playing"]):
     run.tick()
 if reset.button("Reset", key="reset", width="stretch"):
     run.close()
-    run = LiveRun([recipe] + ([compare] if compare else []), config, values["seed"])
+    run = RemoteRun([recipe] + ([compare] if compare else []), config, values["seed"])
     S["_run"] = run
 
 
 @st.fragment(run_every=TICK_INTERVAL_S if S["_playing"] else None)
 def live() -> None:
-    if S["_playing"]:
-        run.tick()
+    # The worker trains while playing; each update fetches its latest view (one round trip).
+    run.play(S["_playing"])
+    run.refresh()
     # Inside the fragment, not in a column made outside it: a timer run that overlaps the full
     # run of a Pause click could not write there (StreamlitInvalidLayoutContextError, in 3 of 5
     # browser runs: an extra tick after Pause, or a page left without its lower part).
@@ -235,8 +235,7 @@ def live() -> None:
             metric[2].metric("eff. rank", f"{row['z_effective_rank']:.2f} / {config.dim}")
             metric[3].metric("kNN", f"{run.knn[index][-1][1]:.2f}",
                              help=f"chance {run.chance():.2f}")
-            figures = charts.live_figures_of(run, index)
-            live_figures(figures, key=f"figures{index}")
+            live_figures(run.figures(index), key=f"figures{index}")
 
 
 # In the sidebar, written before the fragment: below it in the main area, this expander was

@@ -182,6 +182,84 @@ def first_render() -> dict[str, float] | str:
     return out
 
 
+def _memory_mib(pid: int) -> dict[str, float]:
+    """Resident and private (not shared with any other process) memory of ``pid``, MiB."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            name, _, rest = line.partition(":")
+            if rest.strip().endswith("kB"):
+                fields[name] = int(rest.split()[0]) / 1024
+    return {"rss": fields["Rss"],
+            "private": fields["Private_Clean"] + fields["Private_Dirty"]}
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (the app's training workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int = 19,
+                     options: tuple[str, ...] = ()) -> dict[str, object] | str:
+    """End to end, as a class uses the app: one ``streamlit run`` server; for each N in
+    ``counts`` (and N = 1, the lone session, measured in the same pass for the ratio), N fresh
+    Chromium contexts press Play; after 2 s, each page's step counter and picture updates are
+    read for ``seconds``; then each presses Pause and the time until its counter stands is
+    taken. Repeated ``repeats`` times. Browsers run at ``nice`` (they stand in for students'
+    own machines) with plotly.js stubbed (no software WebGL on the server's cores)."""
+    if shutil.which("chromium") is None:
+        return "skipped: Debian's chromium package is not installed"
+    from playwright.sync_api import sync_playwright
+
+    from classroom import browser
+
+    results: dict[int, list[dict[str, float]]] = {n: [] for n in [1, *counts]}
+    memory: dict[str, float] = {}
+    loads = []
+    with tempfile.TemporaryDirectory() as tmp, \
+            serve(Path(tmp) / "streamlit.log", options=options) as url, \
+            sync_playwright() as playwright:
+        chromium = browser.launch(playwright, Path(tmp), nice)
+        for _ in range(repeats):
+            for n in [1, *counts]:
+                pages = [browser.open_session(chromium, url, stub_plotly=True)
+                         for _ in range(n)]
+                for page in pages:
+                    browser.play(page)
+                time.sleep(2.0)
+                first = [browser.sample(page) for page in pages]
+                time.sleep(seconds)
+                last = [browser.sample(page) for page in pages]
+                loads.append(os.getloadavg()[0])
+                if n == max(counts):
+                    workers = [_memory_mib(pid) for pid in _children(url.pid)]
+                    memory = {"server_rss": _memory_mib(url.pid)["rss"],
+                              "server_private": _memory_mib(url.pid)["private"],
+                              "workers": len(workers),
+                              "worker_rss": max((w["rss"] for w in workers), default=0.0),
+                              "worker_private": sum(w["private"] for w in workers)}
+                rates = [browser.rates(a, b) for a, b in zip(first, last, strict=True)]
+                pauses = [browser.pause_latency(page, watch_s=1.5) for page in pages]
+                results[n].append({
+                    "min_steps": min(r["steps_per_s"] for r in rates),
+                    "mean_steps": statistics.fmean(r["steps_per_s"] for r in rates),
+                    "min_updates": min(r["updates_per_s"] for r in rates),
+                    "max_pause": max(pauses)})
+                for page in pages:
+                    page.context.close()
+        chromium.close()
+    return {"results": results, "memory": memory, "load": (min(loads), max(loads))}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="play timed per tick")
@@ -189,10 +267,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--concurrent-seconds", type=float, default=20.0)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--browser-sessions", default="2,3,5,10",
+                        help="session counts played at once in Chromium (end to end)")
+    parser.add_argument("--session-seconds", type=float, default=8.0)
+    parser.add_argument("--session-repeats", type=int, default=2)
+    parser.add_argument("--only-sessions", action="store_true",
+                        help="only the end-to-end multi-session rows")
+    parser.add_argument("--server-option", action="append", default=[],
+                        help="extra 'streamlit run' flag, e.g. --server-option=--runner."
+                             "postScriptGC=true (the setting before the fix)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)  # as app.py: one thread per session's work
+    try:
+        counts = [int(n) for n in args.browser_sessions.split(",") if n]
+    except ValueError:
+        parser.error(f"--browser-sessions={args.browser_sessions!r}: comma-separated integers")
+    if any(n < 1 for n in counts):
+        parser.error(f"--browser-sessions={args.browser_sessions!r}: each count must be >= 1")
+    torch.set_num_threads(1)  # as the app's workers: one thread per process
 
     rows: list[tuple[str, str, str]] = []
+    if not args.no_browser:
+        rows += session_rows(counts, args.session_seconds, args.session_repeats,
+                             tuple(args.server_option))
+    if args.only_sessions:
+        _print(rows)
+        return
     tick = per_tick(args.seconds)
     rows.append(("server time per tick, d = 3 (train + draw)",
                  f"{tick['tick_ms']:.0f} ms (p95 {tick['p95_ms']:.0f}; train "
@@ -231,6 +330,49 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(("first render, warm (new page -> 'step 0' + sphere)",
                          f"{render['warm_s']:.1f} s ('step 0' at {render['warm_step0_s']:.1f} s)",
                          "<= 3 s"))
+    _print(rows)
+
+
+def session_rows(counts: list[int], seconds: float, repeats: int,
+                 options: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """The end-to-end rows of :func:`browser_sessions`: per N, the slowest session's steps/s
+    as a share of the lone session's in the same pass (each pass's figure), the slowest
+    picture update rate and the slowest Pause."""
+    try:
+        measured = browser_sessions(counts, seconds, repeats, options=options)
+    except Exception as error:  # a browser failure still prints the other figures
+        measured = f"failed: {type(error).__name__}: {str(error).splitlines()[0]}"
+    if isinstance(measured, str):
+        return [("sessions in Chromium (end to end)", measured, "")]
+    results = measured["results"]
+    lone = [r["mean_steps"] for r in results[1]]
+    rows = [("1 session in Chromium, end to end: steps/s; updates/s; Pause",
+             " / ".join(f"{s:.0f}" for s in lone) + "; "
+             + " / ".join(f"{r['min_updates']:.1f}" for r in results[1]) + "; "
+             + " / ".join(f"{r['max_pause']:.2f} s" for r in results[1]), "10 updates/s")]
+    goals = {3: ">= 50 %, >= 3/s", 10: ">= 15 %, >= 1/s"}
+    for n in counts:
+        shares = [r["min_steps"] / base for r, base in zip(results[n], lone, strict=True)]
+        rows.append((f"{n} sessions in Chromium, end to end: slowest session's steps/s "
+                     "(% of lone); updates/s; slowest Pause",
+                     " / ".join(f"{r['min_steps']:.0f} ({100 * share:.0f} %)"
+                                for r, share in zip(results[n], shares, strict=True)) + "; "
+                     + " / ".join(f"{r['min_updates']:.1f}" for r in results[n]) + "; "
+                     + " / ".join(f"{r['max_pause']:.2f} s" for r in results[n]),
+                     goals.get(n, "") + ("; Pause <= 0.5 s" if n in goals else "")))
+    mem = measured["memory"]
+    if mem:
+        rows.append((f"memory with {max(counts)} sessions open: server; {mem['workers']:.0f} "
+                     "training workers",
+                     f"server RSS {mem['server_rss']:.0f} MiB ({mem['server_private']:.0f} "
+                     f"private); workers RSS {mem['worker_rss']:.0f} MiB each, "
+                     f"{mem['worker_private']:.0f} MiB private together", ""))
+    low, high = measured["load"]
+    rows.append(("load average (1 min) during those rows", f"{low:.1f}-{high:.1f}", ""))
+    return rows
+
+
+def _print(rows: list[tuple[str, str, str]]) -> None:
     width = max(len(r[0]) for r in rows)
     value_width = max(len(r[1]) for r in rows)
     print(f"{'measure':{width}}  {'measured':{value_width}}  target")

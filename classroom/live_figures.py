@@ -120,8 +120,9 @@ def _asset_dir() -> Path:
 _FOLDER: Path | None = None
 
 
-def live_figures(figures: Mapping[str, Figure], key: str) -> None:
-    """Draw ``figures`` (``{area: plotly.js spec}``, areas from :data:`AREAS`) in one component
+def live_figures(figures: Mapping[str, Figure | str], key: str) -> None:
+    """Draw ``figures`` (``{area: plotly.js spec}``, a spec as a dict or already as JSON text;
+    areas from :data:`AREAS`) in one component
     that keeps its charts across reruns: the same ``key`` on the next tick updates them in
     place, and an area left out is removed."""
     global _FOLDER
@@ -133,5 +134,6 @@ def live_figures(figures: Mapping[str, Figure], key: str) -> None:
     # Declared on every call (a dict insert): the registry belongs to the Streamlit runtime,
     # which the first import may have preceded (tests run several runtimes in one process).
     component = components.declare_component("live_figures", path=str(_FOLDER))
-    component(figures={area: json.dumps(spec, separators=(",", ":"), allow_nan=False)
+    component(figures={area: spec if isinstance(spec, str) else
+                       json.dumps(spec, separators=(",", ":"), allow_nan=False)
                        for area, spec in figures.items()}, key=key, default=None)

@@ -2,7 +2,8 @@
 
 :func:`serve` starts the app bound to 127.0.0.1, waits for Streamlit's health endpoint and, on
 exit, stops the server through its own process handle (terminate, then kill after 10 s): it
-never touches a process it did not start. :data:`CHROMIUM_ARGS` are the flags both callers pass
+never touches a process it did not start (the app's training workers exit when the server's
+socket closes). :data:`CHROMIUM_ARGS` are the flags both callers pass
 to Debian's headless chromium.
 """
 
@@ -14,12 +15,19 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class Served(str):
+    """The app's URL, with the server's process id (for memory readings of it and its
+    workers)."""
+
+    pid: int
 
 
 class ServerError(RuntimeError):
@@ -43,8 +51,9 @@ def healthy(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def serve(log: Path, timeout_s: float = 60.0) -> Iterator[str]:
-    """Run the app; yield its URL once healthy; stop it on exit. Output goes to ``log``.
+def serve(log: Path, timeout_s: float = 60.0, options: Sequence[str] = ()) -> Iterator[Served]:
+    """Run the app; yield its URL once healthy; stop it on exit. Output goes to ``log``;
+    ``options`` are extra ``streamlit run`` flags (e.g. ``["--runner.postScriptGC", "true"]``).
 
     Raises :class:`ServerError` if the server exits or is not healthy within ``timeout_s``.
     """
@@ -54,7 +63,8 @@ def serve(log: Path, timeout_s: float = 60.0) -> Iterator[str]:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
              "--server.headless", "true", "--server.address", "127.0.0.1",
-             "--server.port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+             "--server.port", str(port), *options], cwd=ROOT, stdout=out,
+            stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + timeout_s
         while not healthy(url):
@@ -64,7 +74,9 @@ def serve(log: Path, timeout_s: float = 60.0) -> Iterator[str]:
                 tail = log.read_text(errors="replace")[-2000:]
                 raise ServerError(f"streamlit on port {port} {why}; log {log}:\n{tail}")
             time.sleep(0.05)
-        yield url
+        served = Served(url)
+        served.pid = process.pid
+        yield served
     finally:
         process.terminate()
         try:

@@ -1,0 +1,140 @@
+"""Drive the running app in real browser pages, as a class does: for the multi-session browser
+test and the app benchmark.
+
+:func:`open_session` opens the app in a fresh Chromium context (one student), :func:`play`
+presses Play in it, :func:`sample` reads what the page shows (the step counter, the picture
+updates that reached the page and those plotly drew) and :func:`pause_latency` presses Pause and
+times until the counter stands still. Counters live in the page: an init script, run in every
+frame of the context, counts the figure messages each component frame receives and the
+``Plotly.react`` calls on its picture. ``stub_plotly=True`` serves a no-op plotly.js, so that N
+browsers on the server's own machine measure the server, not N software WebGL renderers.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from classroom.server import CHROMIUM_ARGS
+
+WAIT_MS = 60_000
+
+# Runs in every frame (the page and the figures' iframe) before the frame's own scripts.
+COUNTERS = """
+(() => {
+  window.__updates = 0; window.__draws = 0;
+  let last = null;
+  window.addEventListener("message", (event) => {
+    const m = event.data;
+    if (!m || m.type !== "streamlit:render" || !m.args || !m.args.figures) return;
+    const picture = m.args.figures.picture;
+    if (picture !== last) { last = picture; window.__updates += 1; }
+  });
+  let plotly;
+  Object.defineProperty(window, "Plotly", {
+    configurable: true,
+    get() { return plotly; },
+    set(value) {
+      const react = value.react;
+      value.react = function (div, ...rest) {
+        if (div && div.id === "picture") window.__draws += 1;
+        return react.call(this, div, ...rest);
+      };
+      plotly = value;
+    },
+  });
+})();
+"""
+STUB_PLOTLY = "window.Plotly = {react() { return Promise.resolve(); }, purge() {}};"
+STEP_JS = ("() => { const h = [...document.querySelectorAll('h3')].find(h => "
+           "/^step \\d+$/.test(h.innerText.trim())); return h ? +h.innerText.trim().slice(5) "
+           ": null; }")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What one page showed at one moment."""
+
+    time: float  # perf_counter seconds
+    step: int  # the step counter shown
+    updates: int  # picture messages received by the figures' frame(s) so far
+    draws: int  # Plotly.react calls on the picture so far
+
+
+def launch(playwright, folder: Path, nice: int = 0):
+    """Debian's chromium through Playwright; ``nice`` > 0 runs it (and its renderers) at that
+    lower priority, so that N browsers on the server's own cores stand in for N students' own
+    machines instead of taking the server's CPU."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise FileNotFoundError("Debian's chromium package is not installed")
+    if nice:
+        wrapper = folder / "chromium-nice"
+        wrapper.write_text(f'#!/bin/sh\nexec nice -n {int(nice)} {chromium} "$@"\n')
+        wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+        chromium = str(wrapper)
+    return playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+
+
+def open_session(browser, url: str, stub_plotly: bool = False, viewport=(1600, 1000)):
+    """A fresh context and page on ``url`` with the counters installed, the app loaded (the
+    counter shows a step)."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    context.add_init_script(COUNTERS)
+    if stub_plotly:
+        context.route("**/plotly.min.js", lambda route: route.fulfill(
+            body=STUB_PLOTLY, content_type="application/javascript"))
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function(f"() => ({STEP_JS})() !== null", timeout=WAIT_MS)
+    return page
+
+
+def step(page) -> int:
+    """The step counter the page shows (waiting out a moment where a rerun has removed it)."""
+    page.wait_for_function(f"() => ({STEP_JS})() !== null", timeout=WAIT_MS)
+    value = page.evaluate(STEP_JS)
+    return int(value) if value is not None else step(page)
+
+
+def sample(page) -> Sample:
+    """The page's step counter and the summed counters of its frames, now."""
+    updates = draws = 0
+    for frame in page.frames:
+        try:
+            u, d = frame.evaluate("() => [window.__updates || 0, window.__draws || 0]")
+        except Exception:  # a frame detached meanwhile (a remount): its counts are gone
+            continue
+        updates, draws = updates + u, draws + d
+    return Sample(time.perf_counter(), step(page), updates, draws)
+
+
+def play(page) -> None:
+    """Press Play; return once the button says Pause."""
+    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
+
+
+def rates(first: Sample, last: Sample) -> dict[str, float]:
+    """steps/s, picture updates/s received and drawn between two samples of one page."""
+    seconds = last.time - first.time
+    return {"steps_per_s": (last.step - first.step) / seconds,
+            "updates_per_s": (last.updates - first.updates) / seconds,
+            "draws_per_s": (last.draws - first.draws) / seconds}
+
+
+def pause_latency(page, watch_s: float = 3.0, poll_s: float = 0.05) -> float:
+    """Press Pause; seconds from the click to the last change of the step counter seen within
+    ``watch_s`` (0 if it never moved after the click)."""
+    clicked = time.perf_counter()
+    page.get_by_role("button", name="Pause").click()
+    last_step, last_change = step(page), clicked
+    while time.perf_counter() - clicked < watch_s:
+        now = step(page)
+        if now != last_step:
+            last_step, last_change = now, time.perf_counter()
+        time.sleep(poll_s)
+    return last_change - clicked
