@@ -180,7 +180,7 @@ def _legend(cell: tuple[str, str], layout: Mapping[str, object]) -> dict[str, ob
     figure: ``legend2``, ``legend3``, ... one per panel with more than one line)."""
     x, y = layout[_axis_key(cell[0])]["domain"], layout[_axis_key(cell[1])]["domain"]
     return {"x": x[1], "y": y[1], "xanchor": "right", "yanchor": "top", "xref": "paper",
-            "yref": "paper", "bgcolor": "rgba(255,255,255,0.7)", "borderwidth": 0,
+            "yref": "paper", "bgcolor": "rgba(255,255,255,0.5)", "borderwidth": 0,
             "font": {"size": FONT["size"]}, "tracegroupgap": 0, "itemwidth": 30}
 
 
@@ -193,11 +193,12 @@ def curves_figure(curves: Mapping[str, Sequence[float]], dim: int,
     de-centers), grey where |o| < :data:`ETA_MIN_CENTER` (η divides by |o|²), with |o_e| on its
     own axis beside it. Six panels in ``columns`` columns (3: one run; 2: two side by side);
     every panel with more than one line has its legend."""
-    rows = math.ceil(6 / columns)
-    layout, cells = _grid(rows, columns, (
-        "|o|² + mean|r|² = 1", "std·√d (red: collapse)", f"effective rank (d = {dim})",
-        "loss", "kNN (dotted: chance)", f"η = o_e·o/|o|² (grey: |o| < {ETA_MIN_CENTER:g})"),
-        hspace=0.09 if columns == 3 else 0.14, vspace=0.34 / rows)
+    rows, wide = math.ceil(6 / columns), columns == 3
+    layout, cells = _grid(rows, columns, (  # short titles: 14 px in a third of a column
+        "|o|² + mean|r|² = 1" if wide else "|o|² + mean|r|²",
+        "std·√d (red: collapse)" if wide else "std·√d", f"effective rank (d = {dim})",
+        "loss", "kNN (dotted: chance)" if wide else "kNN", "η = o_e·o/|o|²"),
+        hspace=0.09 if wide else 0.26, vspace=0.34 / rows)
     steps = _round(curves.get("step", []), 0)
     legends: dict[int, int] = {}  # panel -> legend number
 
@@ -240,7 +241,7 @@ def curves_figure(curves: Mapping[str, Sequence[float]], dim: int,
         reliable = center >= ETA_MIN_CENTER
         data.append(line(5, "grad_eta", "η", "#8c564b", y=_round(np.where(reliable, eta,
                                                                               np.nan))))
-        data.append(line(5, "grad_eta", f"η, |o| < {ETA_MIN_CENTER:g}", "#c7c7c7",
+        data.append(line(5, "grad_eta", f"|o| < {ETA_MIN_CENTER:g}", "#c7c7c7",
                          y=_round(np.where(reliable, np.nan, eta))))
         shapes.append(_hline(cells[5], 0, "gray", "dot"))
         shown = [v for v in eta[reliable] if math.isfinite(v)]
@@ -251,7 +252,7 @@ def curves_figure(curves: Mapping[str, Sequence[float]], dim: int,
             layout["yaxis7"] = {"overlaying": cells[5][1], "side": "right",
                                 "anchor": cells[5][0], "rangemode": "tozero",
                                 "showgrid": False, "tickfont": {"color": "#d62728"}}
-            data.append({**line(5, "grad_extra_center_norm", "|o_e| (right)", "#d62728"),
+            data.append({**line(5, "grad_extra_center_norm", "|o_e| →", "#d62728"),
                          "yaxis": "y7", "line": {"color": "#d62728", "dash": "dot"}})
     for cell, top in ((0, 1.02), (1, 1.1), (2, dim + 0.5), (4, 1.02)):
         layout[_axis_key(cells[cell][1])]["range"] = [0, top]
@@ -285,7 +286,7 @@ def gradient_figure(parts: Mapping[str, tuple[str, float]], height: int = 200) -
              "cliponaxis": False}]
     top = max([v for v in values if v is not None] + [1e-6])  # room for the value labels
     layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 40}, "font": FONT,
-              "xaxis": {"title": {"text": "mean magnitude per sample"}, "range": [0, 1.45 * top]},
+              "xaxis": {"title": {"text": "magnitude"}, "range": [0, 1.45 * top]},
               "yaxis": {"autorange": "reversed", "automargin": True}, "uirevision": "gradient"}
     return {"data": data, "layout": layout}
 
@@ -294,8 +295,7 @@ def covariance_figure(z: torch.Tensor, height: int = 260) -> Figure:
     """Correlation heatmap of Z's dimensions and its covariance eigen-spectrum."""
     corr = metrics.correlation(z).numpy()
     spectrum = metrics.eigenspectrum(z).numpy()
-    layout, cells = _grid(1, 2, ("correlation of Z's dimensions", "covariance eigenvalues"),
-                          hspace=0.12, vspace=0)
+    layout, cells = _grid(1, 2, ("correlation", "eigenvalues"), hspace=0.12, vspace=0)
     dims = list(range(1, corr.shape[0] + 1))
     data = [{"type": "heatmap", "z": _round(corr, 3), "x": dims, "y": dims, "zmin": -1, "zmax": 1,
              "colorscale": CORRELATION_COLOURS, "showscale": False,

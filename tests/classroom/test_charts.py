@@ -138,8 +138,8 @@ def test_eta_is_grey_below_the_stated_center_norm_with_o_e_beside_it():
     spec = _valid(charts.curves_figure(curves, 3, [], 0.1))
     by_name = {t["name"]: t for t in spec["data"]}
     assert by_name["η"]["y"] == [-0.4, None, -0.3, None]
-    assert by_name[f"η, |o| < {charts.ETA_MIN_CENTER:g}"]["y"] == [None, 9.0, None, -7.0]
-    assert by_name["|o_e| (right)"]["yaxis"] == "y7"
+    assert by_name[f"|o| < {charts.ETA_MIN_CENTER:g}"]["y"] == [None, 9.0, None, -7.0]
+    assert by_name["|o_e| →"]["yaxis"] == "y7"
     low, high = spec["layout"]["yaxis6"]["range"]
     assert high < 1  # the spikes at tiny |o| do not set the scale
     assert low > -1
