@@ -12,7 +12,7 @@ training, chapter 6) and :func:`strength_figure` (the de-centering strength exer
 ``Z_b - c o``, trained by :class:`DecenteringSimulation`). Besides the PNGs it writes
 ``numbers.json``: the final metrics of every run, and the eta, covariance, dummy-loss and
 recovery summaries of :mod:`toy.claims`' judges, so that a number read off a figure can be looked
-up. One thread, one process; about three minutes on a laptop CPU.
+up. One thread, one process; about 100 s of CPU time (two minutes on a quiet laptop).
 """
 
 from __future__ import annotations

@@ -387,7 +387,7 @@ def figures_run(tmp_path_factory) -> dict[str, object]:
     saved (its suptitle, and each visible axes' title and labels)."""
     from matplotlib.figure import Figure
 
-    out = tmp_path_factory.mktemp("tutorial-figures")
+    out = tmp_path_factory.mktemp("run") / "tutorial" / "figures"  # named as the default
     described: dict[str, dict[str, object]] = {}
     savefig = Figure.savefig
 
@@ -414,6 +414,9 @@ def describe_figure(fig) -> dict[str, object]:
     return {"suptitle": fig.get_suptitle(), "axes": axes}
 
 
+TOY_RUNS: dict[tuple[str, ...], str] = {}  # what each toy.run command printed, at 50 steps
+
+
 @pytest.mark.parametrize(("tokens", "printed"), _commands())
 def test_shell_command_runs(tokens, printed, tmp_path, monkeypatch, capsys, request):
     assert printed is not None, (
@@ -428,8 +431,11 @@ def test_shell_command_runs(tokens, printed, tmp_path, monkeypatch, capsys, requ
     where = shlex.join(tokens)
 
     if module == "toy.run":
-        assert _main(module, [*argv, "--steps", "50"]) == 0
-        _assert_printed(Block("console", printed, 0, 0), capsys.readouterr().out, where)
+        key = tuple(argv)
+        if key not in TOY_RUNS:  # a command shown twice in the tutorial runs once here
+            assert _main(module, [*argv, "--steps", "50"]) == 0
+            TOY_RUNS[key] = capsys.readouterr().out
+        _assert_printed(Block("console", printed, 0, 0), TOY_RUNS[key], where)
     elif module == "toy.claims":
         assert _main(module, [*argv, "--steps", "200", "--seeds", "0", "--workers", "1"]) == 0
         _assert_printed(Block("console", printed, 0, 0), capsys.readouterr().out, where)
@@ -460,9 +466,11 @@ def test_shell_command_runs(tokens, printed, tmp_path, monkeypatch, capsys, requ
         runs = list(itertools.takewhile(lambda a: not a.startswith("-"), argv))
         assert runs, "full.report needs run folders"
         assert all((tmp_path / folder / "metrics.jsonl").exists() for folder in runs), runs
-        figure = tmp_path / "compare.png"
-        assert _main(module, [*runs, "--out", str(figure)]) == 0
+        figure = tmp_path / (_flag(argv, "--out") or "compare.png")  # relative: inside tmp_path
+        figure.parent.mkdir(parents=True, exist_ok=True)
+        assert _main(module, argv) == 0
         assert figure.stat().st_size > 0
+        _assert_printed(Block("console", printed, 0, 0), capsys.readouterr().out, where)
     elif module == "full.bench":
         bench = pytest.importorskip("full.bench")
         assert _main(module, ["--help"]) == 0
@@ -652,12 +660,14 @@ PLAN_OUTCOMES: dict[str, tuple[tuple[str, str], ...]] = {
     "lesson=7": (("z", "spread"), ("z", "collapsed")),
     "recipe=infonce&tau=0.05": (("z", "spread"),),
     "recipe=infonce&tau=5": (("z", "spread"),),
-    "recipe=symmetric-predictor&compare=simsiam": (("p", "collapsed"), ("p", "spread")),
+    "recipe=symmetric-predictor&compare=simsiam&view=P": (("p", "collapsed"), ("p", "spread")),
     "recipe=no-predictor": (("z", "collapsed"),),  # then SWITCH_TO: ("z", "spread")
 }
-# Which InfoNCE bar the plan says dominates at each temperature.
-PLAN_BARS = {"recipe=infonce&tau=0.05": "decorrelation", "recipe=infonce&tau=5": "decentering"}
-PLAN_WATCH_S = 10.0  # seconds of play the plan gives a link that is not an app lesson
+# What the plan says of InfoNCE's two bars after the watch: the range of de-correlation /
+# de-centering (several times larger at tau = 0.05; about equal, within a factor 2, at tau = 5).
+PLAN_BARS = {"recipe=infonce&tau=0.05": (3.0, float("inf")), "recipe=infonce&tau=5": (0.5, 2.0)}
+PLAN_WATCH_S = 10.0  # seconds of play the plan gives a link that is not an app lesson ...
+PLAN_WATCH_LONGER_S = {"recipe=infonce&tau=0.05": 20.0, "recipe=infonce&tau=5": 20.0}  # ... or
 
 
 def _plan_links() -> list[str]:
@@ -701,14 +711,14 @@ def test_the_plan_s_other_links_show_what_it_says(query, one_thread):
     sides = PLAN_OUTCOMES[query]
     assert len(recipes) == len(sides)
     run = LiveRun(recipes, config_of(values), values["seed"])
-    steps = round(PLAN_WATCH_S * CLASSROOM_STEPS_PER_S[0])
+    steps = round(PLAN_WATCH_LONGER_S.get(query, PLAN_WATCH_S) * CLASSROOM_STEPS_PER_S[0])
     run.tick(steps=steps)
     assert _readings(run, sides) == sides, (query, run.steps, run.latest(0))
     if query in PLAN_BARS:
         row = run.latest(0)
-        bars = {"decentering": row["grad_infonce_decentering"],
-                "decorrelation": row["grad_infonce_decorrelation"]}
-        assert max(bars, key=bars.get) == PLAN_BARS[query], (query, bars)
+        ratio = row["grad_infonce_decorrelation"] / row["grad_infonce_decentering"]
+        low, high = PLAN_BARS[query]
+        assert low <= ratio <= high, (query, run.steps, ratio)
     if query == "recipe=no-predictor":
         assert run.set_recipe(0, preset(SWITCH_TO))
         run.tick(steps=steps)
