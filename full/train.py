@@ -17,9 +17,14 @@ autocast and channels_last on CUDA; 4. optional ``--compile``; 5. the loss is re
 host only every ``--log-every`` steps; 6. kNN only every ``--eval-every`` epochs.
 
 Reliability: atomic checkpoints every ``--checkpoint-every`` epochs and on SIGINT/SIGTERM;
-``--resume`` continues exactly (the views of step t are drawn from a generator seeded by
-(seed, rank, t) and the data order of epoch e from (seed, e), so the checkpoint needs only the
-weights, the optimiser and the position); a NaN/inf loss stops the run naming the step.
+``--resume`` continues from the same position (the views of step t are drawn from a generator
+seeded by (seed, rank, t) and the data order of epoch e from (seed, e), so the checkpoint needs
+only the weights, the optimiser and the position): bit for bit on the CPU and with
+``--deterministic``; on CUDA without it, the same schedule, order and views, not every last bit
+(``cudnn.benchmark`` and atomics). A checkpoint written with other flags or numerics (device,
+precision, compile, sync-bn, deterministic, world size) is refused, naming the difference. A
+NaN/inf loss stops the run naming the step. Every stop is one line and an exit status
+(:mod:`full.errors`); under DDP the ranks stop together (:mod:`full.trainer`).
 
 Outputs in ``--out``: ``metrics.jsonl`` (one line per epoch), ``checkpoint.pt``,
 ``summary.json`` (kNN, linear probe, collapse metrics, verdict) and ``curves.png``.
