@@ -299,11 +299,12 @@ def _number(value: object) -> str:
 
 
 def _across(values: list[object]) -> str:
-    """One measurement over seeds: min-max for numbers, the values (once if equal) otherwise."""
+    """One measurement over seeds: ``min...max`` for numbers, the values (once if equal)
+    otherwise."""
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         low, high = min(values), max(values)
         return _number(low) if _number(low) == _number(high) else \
-            f"{_number(low)}-{_number(high)}"
+            f"{_number(low)}...{_number(high)}"
     texts = [_number(v) for v in values]
     return texts[0] if len(set(texts)) == 1 else ", ".join(texts)
 
@@ -353,9 +354,9 @@ def to_markdown(claims: list[dict[str, object]], seeds: tuple[int, ...], steps: 
              "**identity** (a mathematical identity, verified numerically); **measured** "
              "(reported, not judged). A claim's word is its weakest seed's. A judged claim holds "
              "only if its control fails the same judge; `xN` means on all N seeds. Numbers are "
-             f"min-max over the seeds; claims.json has each seed's. Verdicts: {words}.", "",
+             f"min...max over the seeds; claims.json has each seed's. Verdicts: {words}.", "",
              "| # | the paper says | toy criterion | control (its word under the same judge) "
-             "| verdict per seed | key numbers (min-max over seeds) | verdict |",
+             "| verdict per seed | key numbers (min...max over seeds) | verdict |",
              "|---|---|---|---|---|---|---|"]
     for c in claims:
         per_seed = ", ".join(f"{s}: {w}" for s, w in c["seed_verdicts"].items())
