@@ -25,6 +25,18 @@ def _series(results: Results, label: str, key: str) -> tuple[np.ndarray, np.ndar
     return np.array(curves["step"])[:, 0], np.array(curves[key])  # (records,), (records, M)
 
 
+STYLES = ("-", "--", ":", "-.")  # one line style per seed
+
+
+def _seeds(results: Results, members: int) -> list[str]:
+    """Legend names of the members: ``seed s`` when ``results['analytic']['seeds']`` names
+    them, else ``run 1``, ``run 2``, ..."""
+    seeds = results.get("analytic", {}).get("seeds")
+    if seeds is not None and len(seeds) == members:
+        return [f"seed {s}" for s in seeds]
+    return [f"run {m + 1}" for m in range(members)]
+
+
 def _save(fig: plt.Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -39,9 +51,11 @@ def fig4_dummies(results: Results, path: Path) -> Path:
                                  (axes[1], "residual-dummy", "z_residual_norm",
                                   "m_r = mean |r|")):
         steps, values = _series(results, label, key)
-        ax.plot(steps, values, lw=1.2)
+        for m, seed in enumerate(_seeds(results, values.shape[1])):
+            ax.plot(steps, values[:, m], lw=1.2, ls=STYLES[m % len(STYLES)], label=seed)
         ax.set(title=f"{label}: -Z_a.sg({'o' if 'center' in label else 'r_a'})", xlabel="step",
                ylabel=name, ylim=(0, 1.05))
+        ax.legend(fontsize=8)
     return _save(fig, path)
 
 
@@ -56,20 +70,22 @@ def fig5a_decentering(results: Results, path: Path) -> Path:
     _, c = _series(results, "simsiam", "grad_extra_center_cos")
     eta = np.linspace(-2, 1, 301)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    seeds = _seeds(results, a.shape[1])
     for index, shade in ((1, "tab:blue"), (len(steps) // 2, "tab:orange"),
                          (len(steps) - 1, "tab:green")):
-        for m in range(a.shape[1]):
+        for m, seed in enumerate(seeds):
             ai, bi, ci = a[index, m], b[index, m], c[index, m]
             cos = (ai * ci - eta * bi) / np.sqrt(
                 np.maximum(ai**2 - 2 * eta * ai * bi * ci + eta**2 * bi**2, 1e-12))
-            axes[0].plot(eta, cos, color=shade, lw=1,
-                         label=f"step {int(steps[index])}" if m == 0 else None)
+            axes[0].plot(eta, cos, color=shade, lw=1, ls=STYLES[m % len(STYLES)],
+                         label=f"step {int(steps[index])}, {seed}")
     axes[0].axhline(0, color="k", lw=0.5)
     axes[0].set(xlabel="eta", ylabel="cos(o_e - eta o_p, o_p)",
                 title="SimSiam: where the curve crosses 0, o_e ~ eta o_p")
-    axes[0].legend()
+    axes[0].legend(fontsize=7)
     _, crossing = _series(results, "simsiam", "grad_eta")
-    axes[1].plot(steps[1:], crossing[1:], lw=1.2)
+    for m, seed in enumerate(seeds):
+        axes[1].plot(steps[1:], crossing[1:, m], lw=1.2, ls=STYLES[m % len(STYLES)], label=seed)
     axes[1].axhline(-0.5, color="k", ls="--", lw=0.8, label="paper: -0.5")
     axes[1].axhline(0, color="k", lw=0.5)
     axes[1].set(xlabel="step", ylabel="eta at the zero crossing", title="trajectory of eta")
@@ -84,12 +100,13 @@ def fig5b_decorrelation(results: Results, path: Path) -> Path:
                                  "then correlation regulariser"),
                                 ("no-predictor->no-predictor", "tab:gray", "control: naive")):
         steps, values = _series(results, label, "z_residual_norm")
-        for m in range(values.shape[1]):
-            ax.plot(steps, values[:, m], color=colour, lw=1, label=name if m == 0 else None)
+        for m, seed in enumerate(_seeds(results, values.shape[1])):
+            ax.plot(steps, values[:, m], color=colour, lw=1, ls=STYLES[m % len(STYLES)],
+                    label=f"{name}, {seed}")
     ax.axvline(results["no-predictor->decorrelation-only"]["switch"], color="k", ls=":", lw=0.8)
     ax.set(xlabel="step", ylabel="m_r = mean |r|", ylim=(0, 1.05),
            title="naive Siamese, then de-correlation only")
-    ax.legend()
+    ax.legend(fontsize=7)
     return _save(fig, path)
 
 
@@ -97,7 +114,9 @@ def fig6_covariance(results: Results, path: Path) -> Path:
     """Fig. 6: SimSiam's off-diagonal feature covariance over training (form ours)."""
     steps, values = _series(results, "simsiam", "z_off_diagonal_covariance")
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    ax.plot(steps, values, lw=1.2)
+    for m, seed in enumerate(_seeds(results, values.shape[1])):
+        ax.plot(steps, values[:, m], lw=1.2, ls=STYLES[m % len(STYLES)], label=seed)
+    ax.legend(fontsize=8)
     ax.set(xlabel="step", ylabel="sum of squared off-diagonal cov / d",
            title="SimSiam: feature covariance of Z")
     return _save(fig, path)
@@ -106,17 +125,20 @@ def fig6_covariance(results: Results, path: Path) -> Path:
 def tau_sweep_figure(results: Results, path: Path) -> Path:
     """InfoNCE: de-centering |o|/tau against de-correlation mean|sum lambda r|/tau."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    for m, sweep in enumerate(results["analytic"]["tau_sweep"]):
-        first = m == 0
-        axes[0].loglog(sweep["tau"], sweep["decentering"], "o-", color="tab:blue", lw=1,
-                       label="|o| / tau (de-centering)" if first else None)
-        axes[0].loglog(sweep["tau"], sweep["decorrelation"], "s-", color="tab:red", lw=1,
-                       label="mean |sum lambda r| / tau (de-correlation)" if first else None)
-        axes[1].loglog(sweep["tau"], sweep["ratio"], "o-", color="tab:purple", lw=1)
+    sweeps = results["analytic"]["tau_sweep"]
+    for m, (sweep, seed) in enumerate(zip(sweeps, _seeds(results, len(sweeps)), strict=True)):
+        style = STYLES[m % len(STYLES)]
+        axes[0].loglog(sweep["tau"], sweep["decentering"], "o", ls=style, color="tab:blue",
+                       lw=1, label=f"|o| / tau (de-centering), {seed}")
+        axes[0].loglog(sweep["tau"], sweep["decorrelation"], "s", ls=style, color="tab:red",
+                       lw=1, label=f"mean |sum lambda r| / tau (de-correlation), {seed}")
+        axes[1].loglog(sweep["tau"], sweep["ratio"], "o", ls=style, color="tab:purple", lw=1,
+                       label=seed)
     axes[0].set(xlabel="tau", ylabel="gradient magnitude", title="InfoNCE extra gradient parts")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=7)
     axes[1].set(xlabel="tau", ylabel="de-correlation / de-centering",
                 title="larger tau: relatively more de-centering")
+    axes[1].legend(fontsize=8)
     return _save(fig, path)
 
 

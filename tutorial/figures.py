@@ -370,7 +370,8 @@ def make_figures(out: Path, steps: int, progress: bool = True) -> list[Path]:
             state = results[run.label]["final"][0]["z_state"]
             print(f"  {run.label:34s} d={run.dim:<3d} {state:12s} "
                   f"{time.perf_counter() - start:6.1f} s", flush=True)
-    results["analytic"] = {"tau_sweep": [claims.tau_sweep(results["infonce"]["z_test"][0][:256])]}
+    results["analytic"] = {"tau_sweep": [claims.tau_sweep(results["infonce"]["z_test"][0][:256])],
+                           "seeds": [SEED]}  # the legend of toy.figures: "seed 0"
 
     strengths = {c: decentering_run(c, steps) | {"dim": 16} for c in STRENGTHS}
     pulls = {recipe: pull_run(recipe, steps) for recipe in PULL_RECIPES}
