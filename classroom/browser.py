@@ -5,9 +5,10 @@ test and the app benchmark.
 presses Play in it, :func:`sample` reads what the page shows (the step counter, the picture
 updates that reached the page and those plotly drew) and :func:`pause_latency` presses Pause and
 times until the counter stands still. Counters live in the page: an init script, run in every
-frame of the context, counts the figure messages each component frame receives and the
-``Plotly.react`` calls on its picture. ``stub_plotly=True`` serves a no-op plotly.js, so that N
-browsers on the server's own machine measure the server, not N software WebGL renderers.
+frame of the context, counts in the top page the figure messages with a new picture that the
+component frames receive and the ``Plotly.react`` calls on the picture. ``stub_plotly=True``
+serves a no-op plotly.js, so that N browsers on the server's own machine measure the server,
+not N software WebGL renderers.
 """
 
 from __future__ import annotations
@@ -25,13 +26,17 @@ WAIT_MS = 60_000
 # Runs in every frame (the page and the figures' iframe) before the frame's own scripts.
 COUNTERS = """
 (() => {
-  window.__updates = 0; window.__draws = 0;
+  // The counts live in the top page: a figures iframe that Streamlit remounts starts afresh,
+  // the page's totals do not (the component's iframe has the page's origin).
+  let top = window;
+  try { top = window.top; top.__updates; } catch (error) { top = window; }
+  if (window === top) { window.__updates = 0; window.__draws = 0; return; }
   let last = null;
   window.addEventListener("message", (event) => {
     const m = event.data;
     if (!m || m.type !== "streamlit:render" || !m.args || !m.args.figures) return;
     const picture = m.args.figures.picture;
-    if (picture !== last) { last = picture; window.__updates += 1; }
+    if (picture !== last) { last = picture; top.__updates += 1; }
   });
   let plotly;
   Object.defineProperty(window, "Plotly", {
@@ -40,7 +45,7 @@ COUNTERS = """
     set(value) {
       const react = value.react;
       value.react = function (div, ...rest) {
-        if (div && div.id === "picture") window.__draws += 1;
+        if (div && div.id === "picture") top.__draws += 1;
         return react.call(this, div, ...rest);
       };
       plotly = value;
@@ -101,14 +106,8 @@ def step(page) -> int:
 
 
 def sample(page) -> Sample:
-    """The page's step counter and the summed counters of its frames, now."""
-    updates = draws = 0
-    for frame in page.frames:
-        try:
-            u, d = frame.evaluate("() => [window.__updates || 0, window.__draws || 0]")
-        except Exception:  # a frame detached meanwhile (a remount): its counts are gone
-            continue
-        updates, draws = updates + u, draws + d
+    """The page's step counter and picture counters, now."""
+    updates, draws = page.evaluate("() => [window.__updates, window.__draws]")
     return Sample(time.perf_counter(), step(page), updates, draws)
 
 
