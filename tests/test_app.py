@@ -1,5 +1,8 @@
 """Tests for app.py with Streamlit's AppTest: presets play, the URL configures the controls and
-follows them, bad parameters are refused, lessons, teacher mode, compare, Step and Reset.
+follows them, bad parameters are refused (one summary warning, gone once the setting changes),
+lessons, teacher mode, compare, Step xN and Reset, what a first-time student meets (a hint, a
+parameter that keeps the preset's name, a refused toggle put back with a reason in plain words,
+a notice when a change restarts the run).
 
 A ``run_every`` fragment never ticks in AppTest: while playing, every ``run()`` is one tick.
 """
@@ -88,7 +91,7 @@ def test_every_preset_plays_for_a_few_ticks(name):
                                       "predictor": "mlp"}),
     ({"predictor": "bias", "dim": "2"}, {"recipe": "bias-predictor", "predictor": "bias",
                                          "dim": 2, "stop_gradient": True}),
-    ({"tau": "0.5", "recipe": "infonce"}, {"recipe": "custom", "negatives": "infonce",
+    ({"tau": "0.5", "recipe": "infonce"}, {"recipe": "infonce", "negatives": "infonce",
                                            "predictor": "none", "tau": 0.5}),
 ])
 def test_a_url_configures_the_controls(query, expected):
@@ -139,7 +142,7 @@ def test_an_invalid_combination_in_the_url_falls_back_to_simsiam():
 def test_a_lesson_link_loads_the_lesson_and_the_link_overrides_it():
     at = _app(lesson="1")
     chosen = LESSONS[0]
-    (info,) = [i.value for i in at.info]
+    info = at.info[0].value  # the lesson, then each side's status
     assert chosen.title in info
     assert chosen.question in info
     assert at.selectbox(key="_lesson").value == chosen.title
@@ -164,7 +167,7 @@ def test_a_bad_lesson_is_refused():
     at = _app(lesson="99")
     (warning,) = [w.value for w in at.warning]
     assert "lesson='99'" in warning
-    assert not at.info
+    assert not any(LESSONS[0].question in i.value for i in at.info)  # no lesson box
 
 
 def test_teacher_mode_hides_the_named_controls():
@@ -188,8 +191,14 @@ def test_a_preset_sets_the_toggles_and_a_toggle_shows_custom():
     at.selectbox(key="recipe").select("byol").run()
     assert at.selectbox(key="predictor").value == "mlp"
     assert at.slider(key="ema").value == PRESETS["byol"].recipe.ema
-    at.slider(key="tau").set_value(0.5).run()
-    assert at.selectbox(key="recipe").value == "custom"
+    assert at.slider(key="tau").disabled  # τ is InfoNCE's; BYOL has no negatives
+    at.slider(key="decorrelation").set_value(0.5).run()
+    assert at.selectbox(key="recipe").value == "custom"  # a regulariser makes a new recipe
+    at.selectbox(key="recipe").select("infonce").run()
+    assert not at.slider(key="tau").disabled
+    at.slider(key="tau").set_value(0.05).run()
+    assert at.selectbox(key="recipe").value == "infonce"  # τ is a parameter of infonce
+    assert at.subheader[0].value.startswith("infonce, tau = 0.05")
     at.selectbox(key="recipe").select("simsiam").run()
     at.toggle(key="stop_gradient").set_value(False).run()
     assert at.selectbox(key="recipe").value == "no-stop-gradient"  # the preset it now is
@@ -197,22 +206,28 @@ def test_a_preset_sets_the_toggles_and_a_toggle_shows_custom():
     assert at.subheader[0].value.startswith("no-stop-gradient")
 
 
-def test_an_invalid_toggle_combination_warns_and_keeps_training_the_last_recipe():
+def test_an_invalid_toggle_is_put_back_with_a_reason_in_a_students_words():
     at = _app(recipe="byol")
     at.toggle(key="stop_gradient").set_value(False).run()
     assert not at.exception
-    assert at.selectbox(key="recipe").value == "custom"
-    assert any("Still training 'byol'" in w.value for w in at.warning)
+    assert at.toggle(key="stop_gradient").value is True  # the controls stay those of the run
+    assert at.selectbox(key="recipe").value == "byol"
+    (warning,) = [w.value for w in at.warning]
+    assert "Set the EMA momentum to 0 first" in warning
+    assert "back to True" in warning
+    assert "ema=0" not in warning
     _play(at, 2)
     assert at.subheader[0].value.startswith("byol")
+    at.run()
+    assert not at.warning  # said once
 
 
 def test_the_url_follows_the_controls_and_reproduces_them():
     at = _app()
-    at.slider(key="tau").set_value(0.5).run()
+    at.slider(key="lr").set_value(0.1).run()
     at.number_input(key="seed").set_value(7).run()
     query = dict(at.query_params)
-    assert query == {"recipe": "custom", "tau": "0.5", "seed": "7"}
+    assert query == {"lr": "0.1", "seed": "7"}
     shared = _app(**query)
     for control in CONTROLS:
         assert shared.session_state[control.name] == at.session_state[control.name]
@@ -228,14 +243,15 @@ def test_compare_mode_trains_two_recipes_in_lock_step():
     assert len(at.get("component_instance")) == 2
 
 
-def test_step_advances_the_counter_and_reset_returns_to_zero():
+def test_step_trains_the_steps_it_names_and_reset_returns_to_zero():
     at = _app()
     assert _steps(at) == 0
+    label = at.button(key="step").label
+    n = int(re.fullmatch(r"Step ×(\d+)", label).group(1))
     at.button(key="step").click().run()
-    first = _steps(at)
-    assert first > 0
+    assert _steps(at) == n
     at.button(key="step").click().run()
-    assert _steps(at) > first
+    assert _steps(at) == 2 * n
     at.button(key="reset").click().run()
     assert _steps(at) == 0
 
@@ -254,4 +270,50 @@ def test_the_picture_follows_the_dimension(dim, trace):
     picture = _figures(at)["picture"]
     assert {t["type"] for t in picture["data"]} == {trace}
     assert [a["text"] for a in picture["layout"]["annotations"]] == ["o"]
-    assert re.search(rf"/ {dim}$", [m.value for m in at.metric if "/" in m.value][0])
+    assert re.search(rf"rank [\d.]+ / {dim} ", at.info[0].value)
+
+
+def test_a_first_time_student_sees_a_hint_until_playing():
+    at = _app()
+    (hint,) = [i.value for i in at.info]
+    assert hint.startswith("**Press Play** or pick Lesson 1")
+    _play(at, 1)
+    assert not any("Press Play" in i.value for i in at.info)
+
+
+def test_a_long_bad_link_gives_one_summary_warning():
+    at = _app(**{f"junk{i}": "1" for i in range(110)})
+    (warning,) = [w.value for w in at.warning]
+    assert "and 107 more" in warning
+
+
+def test_a_url_warning_goes_once_its_setting_changes():
+    at = _app(dim="abc", batch="1000000000")
+    (warning,) = [w.value for w in at.warning]
+    assert "'abc'" in warning
+    assert "1000000000" in warning
+    at.number_input(key="dim").set_value(2).run()
+    (warning,) = [w.value for w in at.warning]
+    assert "'abc'" not in warning  # the dim warning went, the batch one stays
+    assert "1000000000" in warning
+    at.number_input(key="batch").set_value(64).run()
+    assert not at.warning
+
+
+def test_a_change_that_restarts_the_run_says_so():
+    at = _app()
+    at.button(key="step").click().run()
+    assert _steps(at) > 0
+    at.selectbox(key="predictor").select("linear").run()
+    assert _steps(at) == 0
+    assert any("New run from step 0" in t.value and "Predictor h" in t.value for t in at.toast)
+    at.toggle(key="stop_gradient").set_value(False).run()  # switches live: no restart
+    assert not any("New run" in t.value for t in at.toast)
+
+
+def test_lesson_4_shows_p_and_judges_p():
+    at = _app(lesson="4")
+    assert at.selectbox(key="view").value == "P"
+    picture = _figures(at)["picture"]
+    assert {t["name"] for t in picture["data"] if t["name"] in ("Z", "P")} == {"P"}
+    assert all("std(P)" in i.value for i in at.info[1:])  # both status boxes judge P
