@@ -82,7 +82,7 @@ def test_sync_bn_makes_the_same_collective_calls_on_every_rank(worker):
 def shapes(out, *extra):
     # 32 images, global batch 8 (4 per rank): 4 steps per epoch
     return ["-m", "full.train", "--dataset", "shapes", "--train-size", "32", "--test-size", "16",
-            "--epochs", "8", "--out", str(out), *TINY, *extra]
+            "--epochs", "5", "--out", str(out), *TINY, *extra]
 
 
 def test_sigterm_to_one_rank_stops_both_and_resume_continues_exactly(tmp_path):
@@ -97,7 +97,7 @@ def test_sigterm_to_one_rank_stops_both_and_resume_continues_exactly(tmp_path):
                                                        "metrics.jsonl", "summary.json"]
 
     with running(ranks(shapes(cut))) as procs:
-        wait_for(lambda: (cut / "metrics.jsonl").exists() and len(rows(cut)) >= 3, 200, procs)
+        wait_for(lambda: (cut / "metrics.jsonl").exists() and len(rows(cut)) >= 2, 200, procs)
         procs[1].send_signal(signal.SIGTERM)  # rank 1 only
         results = finish(procs, 120)
     status = errors.interrupted(signal.SIGTERM)
@@ -107,7 +107,7 @@ def test_sigterm_to_one_rank_stops_both_and_resume_continues_exactly(tmp_path):
     assert "interrupted by SIGTERM" in results[0].stderr
     assert results[1].stderr == ""  # rank 0 speaks for both
     state = torch.load(cut / "checkpoint.pt", weights_only=True)
-    assert (state["epoch"], state["step"]) < (8, 0)
+    assert (state["epoch"], state["step"]) < (5, 0)
     assert sorted(p.name for p in cut.iterdir()) == ["checkpoint.pt", "metrics.jsonl"]
 
     with running(ranks([*shapes(cut), "--resume"])) as procs:
