@@ -79,7 +79,6 @@ def per_tick(seconds: float) -> dict[str, float]:
         ticks.append(end - start)
         trains.append(middle - start)
         draws.append(end - middle)
-    run.close()
     mean = statistics.fmean(ticks)
     rate = min(TICKS_PER_S, 1 / mean)
     return {"tick_ms": 1e3 * mean, "p95_ms": 1e3 * sorted(ticks)[int(0.95 * len(ticks))],
@@ -91,15 +90,11 @@ def per_tick(seconds: float) -> dict[str, float]:
 def collapse_time(max_ticks: int = 100) -> tuple[int, int, float]:
     """(ticks, steps, seconds of play at 10 ticks/s) until the no-stop-gradient banner trips."""
     run = LiveRun([preset("no-stop-gradient")], config_of(DEFAULTS), DEFAULTS["seed"])
-    try:
-        for tick in range(1, max_ticks + 1):
-            run.tick()
-            if run.banner(0) == "collapsed":
-                return tick, run.steps, tick / TICKS_PER_S
-        return max_ticks, run.steps, float("inf")
-    finally:
-        run.close()
-
+    for tick in range(1, max_ticks + 1):
+        run.tick()
+        if run.banner(0) == "collapsed":
+            return tick, run.steps, tick / TICKS_PER_S
+    return max_ticks, run.steps, float("inf")
 
 def memory(ticks: int) -> dict[str, float]:
     """RSS over ``ticks`` drawn ticks of one optimiser step each: once the bounded history is
@@ -114,7 +109,6 @@ def memory(ticks: int) -> dict[str, float]:
         draw(run)
         if tick % 100 == 0 or tick in (full, ticks):
             samples[tick] = rss_mib()
-    run.close()
     return {"ticks": ticks, "seconds": time.perf_counter() - start, "full_tick": full,
             "rss_full_mib": samples[full], "rss_end_mib": samples[ticks],
             "rss_max_after_full_mib": max(v for t, v in samples.items() if t >= full)}
@@ -143,8 +137,6 @@ def concurrent(sessions: int, seconds: float, threads: int = 2) -> dict[str, flo
     for thread in workers:
         thread.join()
     steps = [run.steps for run in runs]
-    for run in runs:
-        run.close()
     return {"min_updates_per_s": min(counts) / seconds,
             "mean_updates_per_s": statistics.fmean(counts) / seconds,
             "mean_steps_per_s": statistics.fmean(steps) / seconds, "mib_per_session": per_session}

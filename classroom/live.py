@@ -2,11 +2,11 @@
 
 A :class:`LiveRun` wraps toy Simulations (the same training loop as ``python -m toy.run``) and
 adds only what a live picture needs: a bounded amount of work per tick (the number of steps
-adapts to the measured step time and to how many sessions are ticking in this server process),
-a bounded history of the latest metrics as plain floats (so a redraw needs no pass over the
-Simulation's tensors), a kNN curve sampled every few ticks, the collapse banner's state, and
-exports. The app keeps one LiveRun per session in ``st.session_state``; nothing of the training
-is shared between sessions (the process-wide tick register holds only times).
+adapts to the measured step time), a bounded history of the latest metrics as plain floats
+(so a redraw needs no pass over the Simulation's tensors), a kNN curve sampled every few ticks,
+the collapse banner's state, and exports. Each session's LiveRun lives in a training worker
+process (classroom/pool.py), which shares its core among its sessions' ticks; nothing of the
+training is shared between sessions.
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ from toy.plots import plot_curves, plot_representations
 from toy.train import Simulation, ToyConfig
 
 TICKS_PER_S = 10  # the app redraws at 10 updates/s (app.TICK_INTERVAL_S = 1 / TICKS_PER_S)
-TICK_BUDGET_S = 0.06  # training time per tick of a session alone (all its runs together)
-TRAINING_SHARE = 0.6  # seconds of training per second for all sessions of a server process
-ACTIVE_WINDOW_S = 1.0  # a run that ticked within this window counts as an active session
+TICK_BUDGET_S = 0.06  # training time per tick of a session (all its runs together)
 MAX_STEPS_PER_TICK = 50
 HISTORY = 400  # records kept per run: memory stays flat over a long lesson
 KNN_EVERY = 10  # ticks between two kNN evaluations
@@ -35,26 +33,6 @@ GRADIENT_BARS = {  # recorded key: (bar label, kind)
     "grad_infonce_decentering": ("InfoNCE  |o|/τ", "decentering"),
     "grad_infonce_decorrelation": ("InfoNCE  mean|Σλr|/τ", "decorrelation"),
 }
-
-_ticking: dict[int, float] = {}  # id(LiveRun) -> time of its last tick, for the shared budget
-_ticking_lock = threading.Lock()
-
-
-def active_sessions(now: float | None = None) -> int:
-    """How many LiveRuns of this process ticked within the last ``ACTIVE_WINDOW_S``."""
-    now = time.perf_counter() if now is None else now
-    with _ticking_lock:
-        for key in [k for k, t in _ticking.items() if now - t > ACTIVE_WINDOW_S]:
-            del _ticking[key]
-        return len(_ticking)
-
-
-def tick_budget(active: int) -> float:
-    """Training seconds per tick for one of ``active`` sessions: ``TICK_BUDGET_S`` alone, less
-    when the sessions together would train more than ``TRAINING_SHARE`` of each second (a
-    class of 30 shares one process: each picture stays live, each takes fewer steps)."""
-    return min(TICK_BUDGET_S, TRAINING_SHARE / (TICKS_PER_S * max(1, active)))
-
 
 class LiveRun:
     """One or two Simulations on the same data and seed, stepped together."""
@@ -82,12 +60,9 @@ class LiveRun:
 
     def tick(self, budget_s: float | None = None, steps: int | None = None) -> int:
         """Train every run for the same number of steps, about ``budget_s`` seconds in all
-        (default: :func:`tick_budget` of the sessions ticking now) or exactly ``steps``,
-        record; return the steps."""
-        with _ticking_lock:
-            _ticking[id(self)] = time.perf_counter()
+        (default: ``TICK_BUDGET_S``) or exactly ``steps``, record; return the steps."""
         if budget_s is None:
-            budget_s = tick_budget(active_sessions())
+            budget_s = TICK_BUDGET_S
         k = steps or max(1, min(MAX_STEPS_PER_TICK, int(budget_s / self.step_time)))
         with self.lock:
             start = time.perf_counter()
@@ -101,11 +76,6 @@ class LiveRun:
                 for sim, knn in zip(self.sims, self.knn, strict=True):
                     knn.append((sim.steps, sim.knn()[0]))
         return k
-
-    def close(self) -> None:
-        """Leave the shared budget now (a replaced run would otherwise count for a second)."""
-        with _ticking_lock:
-            _ticking.pop(id(self), None)
 
     def set_recipe(self, index: int, recipe: Recipe) -> bool:
         """Switch run ``index`` to ``recipe`` without losing its weights, if it uses the same

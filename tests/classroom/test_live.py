@@ -1,4 +1,4 @@
-"""Tests for classroom.live: bounded ticks in lock-step, bounded history, the shared budget, the
+"""Tests for classroom.live: bounded ticks in lock-step, bounded history, the
 collapse banner (collapse, then recovery under the correlation regulariser), exports."""
 
 import pytest
@@ -41,21 +41,6 @@ def test_history_stays_bounded_after_many_ticks(monkeypatch):
     series = run.series(0)
     assert series["step"] == [float(s) for s in range(15, 21)]
     assert all(len(v) == 6 for v in series.values())
-
-
-def test_the_budget_is_shared_by_the_sessions_ticking_now():
-    assert live.tick_budget(1) == live.TICK_BUDGET_S
-    many = 20
-    assert live.tick_budget(many) * many * live.TICKS_PER_S == pytest.approx(live.TRAINING_SHARE)
-    runs = [LiveRun([preset("simsiam")], CONFIG, seed=s) for s in range(3)]
-    before = live.active_sessions()
-    for run in runs:
-        run.tick(budget_s=0.0)
-    assert live.active_sessions() >= before + 3
-    for run in runs:
-        run.close()
-    assert live.active_sessions() <= before
-    assert live.active_sessions(now=1e12) == 0  # nobody ticked within the window
 
 
 def test_banner_trips_for_no_stop_gradient_within_a_few_ticks():
