@@ -42,6 +42,10 @@ CLAIMS = (1, 2, 3, 4, 9, 10, 11, 15, 16)  # the claims a training run can answer
 TOY_ONLY = (judges.BIAS_RAW, judges.EOA_WITH_PREDICTOR, judges.RECOVERY,
             judges.RECOVERY_CONTROL, judges.ANALYTIC)
 PAPER_ETA = -0.5  # paper §3, Fig. 5a: o_e ~ -0.5 o_p, read from a figure (paper-notes §3)
+# Presets that train exactly like another one, so one run serves both labels: with X = 0 the
+# surgery loss -P_a.sg(P_b + X) is the symmetric predictor's -P_a.sg(P_b) (same modules, same
+# gradient; tests/full/test_claims.py checks it).
+ALIASES = {"simsiam-no-extra": "symmetric-predictor"}
 
 
 class RunError(ValueError):
@@ -58,7 +62,10 @@ def recipes_of(ids: Sequence[int]) -> list[str]:
     """The presets the claims ``ids`` read on the ResNet, each once, in first-use order."""
     names: list[str] = []
     for judge in claim_judges(ids):
-        names += [label for label in judge.labels if label not in TOY_ONLY and label not in names]
+        for label in judge.labels:
+            label = ALIASES.get(label, label)
+            if label not in TOY_ONLY and label not in names:
+                names.append(label)
     return names
 
 
@@ -444,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 runs[name], rows, _ = read_run(out / name / f"seed{seed}")
                 all_rows[f"{name} seed {seed}"] = rows
+            runs |= {alias: runs[name] for alias, name in ALIASES.items() if name in runs}
             per_seed.append(runs)
     except RunError as error:
         print(f"full.claims: error: {error}", file=sys.stderr)

@@ -86,6 +86,28 @@ def test_the_runs_each_claim_needs_exist_on_the_resnet():
         set(names)
 
 
+def test_an_aliased_preset_trains_exactly_like_its_run():
+    # simsiam-no-extra is judged on the symmetric-predictor run: same loss, same gradient.
+    import torch
+
+    from collapse.recipe import preset
+    from collapse.siamese import Siamese
+
+    x = torch.randn(2, 16, 8, generator=torch.Generator().manual_seed(0))
+    grads = []
+    for alias, name in claims.ALIASES.items():
+        for label in (alias, name):
+            torch.manual_seed(0)
+            model = Siamese(torch.nn.Linear(8, 8), 8, preset(label), 4)
+            loss, _, _ = model(x[0], x[1])
+            loss.backward()
+            grads.append([p.grad.clone() for p in model.parameters() if p.grad is not None])
+    assert grads[0]
+    assert len(grads[0]) == len(grads[1])
+    assert all(torch.equal(a, b) for a, b in zip(grads[0], grads[1], strict=True))
+    assert "simsiam-no-extra" not in claims.recipes_of([10])
+
+
 def test_toy_verdicts_are_read_from_either_format(tmp_path):
     path = tmp_path / "claims.json"
     path.write_text(json.dumps([
