@@ -257,6 +257,7 @@ def run_all(seeds: tuple[int, ...], steps: int, workers: int, config: ToyConfig 
                 bar.update()
     bar.close()
     results["analytic"] = {
+        "seeds": list(seeds),  # the legends of toy.figures ("seed s")
         "dummy_gap": [dummy_term_gap(s) for s in seeds],
         "infonce_gap": [infonce_gap(s) for s in seeds],
         "dummy_loss_gap": [dummy_loss_gap(s) for s in seeds],
