@@ -21,7 +21,7 @@ from pathlib import Path
 
 from classroom.server import CHROMIUM_ARGS
 
-WAIT_MS = 60_000
+WAIT_MS = 120_000  # a page on a loaded 2-core machine, with 10 sessions playing
 
 # Runs in every frame (the page and the figures' iframe) before the frame's own scripts.
 COUNTERS = """
