@@ -148,7 +148,8 @@ def build_parser() -> cli.Parser:
         help="DDP on CUDA: SyncBatchNorm in the backbone and projector. The predictor's BN "
              "(collapse.layers.BatchNorm) is not converted: it keeps per-process statistics")
     add("--log-every", metavar="N", type=cli.positive_int, default=None,
-        help="steps between loss read-backs / NaN checks (default: 1 on CPU, 20 on CUDA)")
+        help="steps between loss read-backs / NaN checks, and under DDP between the ranks' "
+             "checks for a stop signal (default: 1 on CPU, 20 on CUDA)")
     add("--no-progress", action="store_true", help="no progress bar")
     return p
 
