@@ -50,8 +50,12 @@ def test_a_run_trains_while_playing_and_stands_when_paused(pool):
     paused = run.refresh().steps
     time.sleep(0.5)
     assert run.refresh().steps == paused
-    run.tick()  # the Step button: one tick now
+    run.tick()  # one tick now
     assert run.steps > paused
+    before = run.steps
+    run.tick(steps=7)  # the Step button: exactly 7 steps
+    assert run.steps == before + 7
+    assert run.refresh().steps == run.steps  # a paused run stands
     run.close()
 
 
