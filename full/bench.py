@@ -37,11 +37,11 @@ def build_parser() -> cli.Parser:
                    help="timed batches per augmentation pass (default: %(default)s)")
     p.add_argument("--repeats", type=cli.positive_int, default=3,
                    help="timed passes of each pipeline; the fastest counts (default: %(default)s)")
-    p.add_argument("--workers", type=cli.seed, default=2,
+    p.add_argument("--workers", type=cli.nonnegative_int, default=2,
                    help="DataLoader workers of the baseline (default: %(default)s)")
     p.add_argument("--width", type=cli.positive_int, default=64,
                    help="ResNet-18 width of the training step (default: 64, the paper's)")
-    p.add_argument("--steps", type=cli.seed, default=None,
+    p.add_argument("--steps", type=cli.nonnegative_int, default=None,
                    help="training steps per timed window, 0 to skip the step (default: 50 on "
                         "CUDA, 1 on a CPU)")
     p.add_argument("--compile", action="store_true",

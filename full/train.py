@@ -53,9 +53,6 @@ CPU_SHAPES = {"width": 8, "dim": 64, "proj_hidden": 512, "pred_hidden": 16, "bat
 PAPER = {"width": 64, "dim": 2048, "proj_hidden": 2048, "pred_hidden": 512, "batch": 512,
          "lr": 0.03, "train_size": None, "test_size": None, "eval_every": 10,
          "checkpoint_every": 10}
-# Seeds are bounded so that every seed derived from them (full.trainer.step_seed: seed x 1e6 x
-# 1024) fits torch's 64-bit generator seed; 100000000000 used to end in an overflow traceback.
-MAX_SEED = 2**32 - 1
 EXIT_STATUSES = ("exit status: 0 done; 1 a non-finite loss (the last good checkpoint is kept); "
                  "2 a bad flag, missing data or an unusable checkpoint; 128+N stopped by signal N "
                  "(130 SIGINT, 143 SIGTERM) after saving a checkpoint; --resume continues. Resume "
@@ -67,15 +64,6 @@ def dataset_name(text: str) -> str:
     if text not in DATASETS:
         raise argparse.ArgumentTypeError(f"unknown dataset {text!r}; valid: {', '.join(DATASETS)}")
     return text
-
-
-def seed(text: str) -> int:
-    """A seed from 0 to :data:`MAX_SEED`."""
-    value = cli.seed(text)
-    if value > MAX_SEED:
-        raise argparse.ArgumentTypeError(
-            f"invalid value {text!r}: expected an integer from 0 to {MAX_SEED}")
-    return value
 
 
 def build_parser() -> cli.Parser:
@@ -114,8 +102,8 @@ def build_parser() -> cli.Parser:
         help="projector hidden width (paper: 2048; shapes on CPU: 512)")
     add("--pred-hidden", metavar="H", type=cli.positive_int, default=None,
         help="predictor bottleneck width (paper: 512; shapes on CPU: 16)")
-    add("--seed", metavar="S", type=seed, default=0,
-        help=f"seed of the data order, the views and the weights, 0 to {MAX_SEED} "
+    add("--seed", metavar="S", type=cli.seed, default=0,
+        help=f"seed of the data order, the views and the weights, 0 to {cli.MAX_SEED} "
              "(default: %(default)s)")
     add("--out", metavar="DIR", default=None,
         help="output folder (default: runs/full/<dataset>-<recipe>)")
@@ -134,7 +122,7 @@ def build_parser() -> cli.Parser:
     add("--loader", choices=("device", "torchvision"), default="device",
         help="device: uint8 data + batch-wise augmentation on the device (default); "
              "torchvision: the per-image DataLoader baseline")
-    add("--workers", metavar="N", type=cli.seed, default=2,
+    add("--workers", metavar="N", type=cli.nonnegative_int, default=2,
         help="DataLoader workers for --loader torchvision (default: %(default)s)")
     add("--device", choices=("auto", "cpu", "cuda"), default="auto",
         help="auto: CUDA when available (default: %(default)s)")

@@ -12,8 +12,8 @@ import subprocess
 
 import torch
 
+from common.cli import MAX_SEED
 from full import errors
-from full.train import MAX_SEED
 from tests.full.conftest import TINY
 from tests.full.processes import finish, run_module, running, start, wait_for
 

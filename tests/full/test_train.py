@@ -14,8 +14,9 @@ import pytest
 import torch
 
 import collapse.siamese
+from common.cli import MAX_SEED
 from full import checkpoint, data, evaluate, trainer
-from full.train import MAX_SEED, main, parse
+from full.train import main, parse
 from tests.full.conftest import TINY
 
 
