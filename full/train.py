@@ -128,7 +128,9 @@ def build_parser() -> cli.Parser:
         help="auto: CUDA when available (default: %(default)s)")
     add("--precision", choices=("auto", "bf16", "fp32"), default="auto",
         help="auto: bf16 autocast on CUDA, fp32 on CPU (default: %(default)s)")
-    add("--compile", action="store_true", help="torch.compile the model (CUDA)")
+    add("--compile", action="store_true",
+        help="torch.compile the model and the augmentation (for CUDA; on a CPU the first "
+             "step compiles for minutes)")
     add("--deterministic", action="store_true",
         help="deterministic kernels, no cudnn.benchmark: a --resume on CUDA continues bit for "
              "bit (slower). The CPU is always deterministic")
