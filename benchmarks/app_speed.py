@@ -245,9 +245,10 @@ def first_picture_options(partial_bundle: Path | None) -> list[tuple[str, str, s
                 times = []
                 for _ in range(2):
                     context = chromium.new_context()
-                    context.route("http://bench.invalid/plotly.js", lambda route, b=body:
-                                  route.fulfill(body=b, content_type="application/javascript"))
-                    context.route("http://bench.invalid/", lambda route, t=trace: route.fulfill(
+                    context.route("http://bench.invalid/plotly.js",
+                                  lambda route, _, b=body: route.fulfill(
+                                      body=b, content_type="application/javascript"))
+                    context.route("http://bench.invalid/", lambda route, _, t=trace: route.fulfill(
                         body=PICTURE_PAGE.replace("TRACE", json.dumps(t)),
                         content_type="text/html"))
                     page = context.new_page()
