@@ -150,6 +150,34 @@ def train_all(names: Sequence[str], seeds: Sequence[int], out: pathlib.Path,
     todo = [(n, s) for s in seeds for n in names
             if not (out / n / f"seed{s}" / "summary.json").exists()]
     failed: dict[str, int] = {}
+    elsewhere: list[pathlib.Path] = []  # runs another full.claims process holds (claims.lock)
+
+    def claim(folder: pathlib.Path) -> bool:
+        """Take the run: False if it is finished or another process holds its lock."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if (folder / "summary.json").exists():
+            return False
+        try:
+            fd = os.open(folder / "claims.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            elsewhere.append(folder)
+            return False
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return True
+
+    def alive(lock: pathlib.Path) -> bool:
+        try:
+            os.kill(int(lock.read_text() or 0), 0)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def wait_elsewhere() -> None:
+        for folder in elsewhere:  # until the other process's summary appears, or it is gone
+            lock = folder / "claims.lock"
+            while not (folder / "summary.json").exists() and alive(lock):
+                time.sleep(2)
 
     def argv(name: str, seed: int, folder: pathlib.Path) -> list[str]:
         resume = ["--resume"] if (folder / "checkpoint.pt").exists() else []
@@ -164,11 +192,15 @@ def train_all(names: Sequence[str], seeds: Sequence[int], out: pathlib.Path,
         torch.set_num_threads(1)
         for name, seed in todo:
             folder, start = out / name / f"seed{seed}", time.perf_counter()
+            if not claim(folder):
+                continue
             status = train(argv(name, seed, folder))
+            (folder / "claims.lock").unlink(missing_ok=True)
             print(f"full.claims: {folder} {'done' if status == 0 else f'failed ({status})'} "
                   f"in {time.perf_counter() - start:.0f} s", flush=True)
             if status:
                 failed[str(folder)] = status
+        wait_elsewhere()
         return failed
     env = os.environ | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     running: list[tuple[str, subprocess.Popen, float]] = []
@@ -179,6 +211,7 @@ def train_all(names: Sequence[str], seeds: Sequence[int], out: pathlib.Path,
             if block or proc.poll() is not None:
                 status = proc.wait()
                 running.remove(item)
+                (pathlib.Path(folder) / "claims.lock").unlink(missing_ok=True)
                 print(f"full.claims: {folder} {'done' if status == 0 else f'failed ({status})'} "
                       f"in {time.perf_counter() - start:.0f} s", flush=True)
                 if status:
@@ -190,13 +223,15 @@ def train_all(names: Sequence[str], seeds: Sequence[int], out: pathlib.Path,
             reap(block=False)
             time.sleep(0.2)
         folder = out / name / f"seed{seed}"
+        if not claim(folder):
+            continue
         cmd = [sys.executable, "-m", "full.train", *argv(name, seed, folder)]
-        folder.mkdir(parents=True, exist_ok=True)
         log = open(folder / "train.log", "w")  # noqa: SIM115 - closed with the process
         running.append((str(folder), subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                                       env=env), time.perf_counter()))
     while running:
         reap(block=True)
+    wait_elsewhere()
     return failed
 
 
@@ -383,7 +418,25 @@ def anatomy_markdown(anatomy: Mapping[str, Mapping[str, Any]], seed: int) -> lis
             *rows, "",
             "The projector ends in a batch norm without affine (paper-notes §6), so in training "
             "mode the batch mean of z is exactly 0 and |o_z| comes only from the spread of |z|; "
-            "the last row removes that batch norm from the untrained network."]
+            "the last row removes that batch norm from the untrained network.", "",
+            verdict_on_eta(anatomy)]
+
+
+def verdict_on_eta(anatomy: Mapping[str, Mapping[str, Any]], near: float = 0.25) -> str:
+    """One sentence naming the cause of eta ~ -1 at init, from the numbers of
+    :func:`eta_anatomy` (``near``: how close to -1 counts as -1)."""
+    init = anatomy["untrained, training mode"]["eta"]
+    no_bn = anatomy["untrained, no output batch norm, training mode"]["eta"]
+    if abs(init + 1) > near:
+        return f"Here the untrained network reads eta = {init:.2f}, not about -1."
+    cause = ("the definition: an untrained predictor maps Z's center to an unrelated direction "
+             f"(cos(o_z, o_p) = {anatomy['untrained, training mode']['cos_oz_op']:.2f})"
+             if abs(no_bn + 1) <= near else
+             f"the projector's output batch norm: without it eta = {no_bn:.2f}")
+    return (f"Cause of eta = {init:.2f} at init: {cause}. The fixed batch is not the cause: "
+            f"other batches read {anatomy[next(k for k in anatomy if 'other' in k)]['eta']} in "
+            f"eval mode at the last epoch, against "
+            f"{anatomy['fixed batch, eval mode (as logged)']['eta']:.2f} on the fixed batch.")
 
 
 def _flat(measured: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -409,6 +462,8 @@ def build_parser() -> cli.Parser:
                    help="the toy's claims.json to compare with (default: %(default)s)")
     p.add_argument("--doc", default=None, metavar="FILE.md",
                    help="also write the table there, and the eta figure beside it (.png)")
+    p.add_argument("--note", default="", metavar="TEXT",
+                   help="a paragraph for the document, under the command (e.g. why these sizes)")
     p.add_argument("--jobs", type=cli.positive_int, default=2, metavar="N",
                    help="full.train processes at a time, one torch thread each (default: 2)")
     return p
@@ -462,8 +517,22 @@ def main(argv: list[str] | None = None) -> int:
     files.write_json(out / "claims.json", records)
     command = "python -m full.claims " + " ".join(argv if argv is not None else sys.argv[1:])
     load = os.getloadavg()[0]
-    header = (f"Written by `{command}` ({minutes:.1f} min of training, load average {load:.1f} "
-              f"at the end, {time.strftime('%Y-%m-%d', time.gmtime())}).")
+    first = json.loads((out / names[0] / f"seed{args.seeds[0]}" / "summary.json").read_text())
+    c = first["config"]
+    steps = c["train_size"] // c["batch"]
+    header = "\n".join([
+        "# The paper's claims on the ResNet (CPU, `shapes`), beside the toy's", "",
+        f"Written by `{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"{minutes:.1f} min of training in this call, finished runs are reused; load average "
+        f"{load:.1f} at the end).", "",
+        f"Each run: ResNet-18 of width {c['width']}, projector {c['proj_hidden']} -> "
+        f"{c['dim']}, predictor {c['dim']}-{c['pred_hidden']}-{c['dim']}, {c['train_size']} "
+        f"training images, {first['epochs']} epochs of {steps} steps (batch {c['batch']}, base "
+        f"lr {c['lr']}), kNN k = {c['knn_k']}, T = {c['knn_t']} on {c['test_size']} test "
+        f"images; one run per recipe and seed ({len(names)} recipes x {len(args.seeds)} seeds). "
+        "The verdicts come from the toy's judges (collapse.judges) on the last epoch's fixed "
+        "probe batch; kNN is the backbone's. These are our measurements, not the paper's."]
+        + (["", args.note] if args.note else []))
     text = markdown(ids, args.seeds, per_seed, verdicts, toy, header)
     if "simsiam" in names:
         anatomy = eta_anatomy(out / "simsiam" / f"seed{args.seeds[0]}")

@@ -41,7 +41,7 @@ from collapse.recipe import PRESETS
 from common import cli
 from full.errors import Stop
 
-DATASETS = ("cifar10", "cifar100", "shapes")
+DATASETS = ("cifar10", "cifar100", "shapes", "shapes-spread")
 # CPU-sized defaults of the built-in dataset when no GPU is present (each still a flag): a
 # width-8 ResNet-18 (1/64 of the FLOPs), projector 512 -> 64, predictor 64-16-64 (the paper's
 # 4:1 bottleneck), 8192 training images, batch 64: 128 steps per epoch at about 400 images/s on
@@ -73,7 +73,8 @@ def build_parser() -> cli.Parser:
     add("--recipe", metavar="NAME", type=cli.recipe_name, default="simsiam",
         help=f"a preset of collapse.recipe (default: %(default)s): {', '.join(PRESETS)}")
     add("--dataset", metavar="NAME", type=dataset_name, default="cifar10",
-        help=f"{', '.join(DATASETS)} (default: %(default)s; shapes is built in, no download)")
+        help=f"{', '.join(DATASETS)} (default: %(default)s; the shapes are built in, no "
+             "download)")
     add("--data-dir", metavar="DIR", default="data",
         help="where CIFAR is (or is downloaded to) (default: %(default)s)")
     add("--no-download", action="store_true", help="never download CIFAR; fail if absent")
@@ -151,11 +152,11 @@ def parse(argv: list[str] | None, cuda: bool) -> argparse.Namespace:
     if args.device == "cuda" and not cuda:
         parser.error("--device cuda: no CUDA device is available")
     args.cuda = cuda and args.device != "cpu"
-    defaults = CPU_SHAPES if (args.dataset == "shapes" and not args.cuda) else PAPER
+    defaults = CPU_SHAPES if (args.dataset.startswith("shapes") and not args.cuda) else PAPER
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    if args.dataset == "shapes" and args.train_size is None:
+    if args.dataset.startswith("shapes") and args.train_size is None:
         args.train_size, args.test_size = 50_000, args.test_size or 10_000
     args.world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if args.batch % args.world_size:

@@ -82,7 +82,7 @@ def test_the_runs_each_claim_needs_exist_on_the_resnet():
     assert not set(names) & set(claims.TOY_ONLY)
     from collapse.recipe import PRESETS
     assert set(names) <= set(PRESETS)
-    assert {"triplet-residual", "simsiam-no-extra", "center-dummy", "bias-predictor"} <= \
+    assert {"triplet-residual", "symmetric-predictor", "center-dummy", "bias-predictor"} <= \
         set(names)
 
 
@@ -128,7 +128,7 @@ def test_python_m_full_claims_judges_two_seeds_end_to_end(tmp_path):
            "--out", str(out), "--toy", str(toy), "--doc", str(doc), "--jobs", "1",
            "--dataset", "shapes",
            "--epochs", "1", "--train-size", "16", "--test-size", "16", "--device", "cpu", *TINY]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     records = json.loads((out / "claims.json").read_text())
     assert [r["id"] for r in records] == [1]
@@ -160,3 +160,16 @@ def test_bad_flags_are_one_line(argv, words, tmp_path, capsys, monkeypatch):
     assert exit_.value.code == 2
     assert "\n" not in err.split("full.claims: error: ")[-1]
     assert words in err
+
+
+def test_the_cause_of_eta_at_init_is_read_from_the_numbers():
+    def anatomy(init, no_bn):
+        part = {"eta": -0.1, "o_z": 0.3, "o_p": 0.3, "cos_oz_op": 0.9}
+        return {"fixed batch, eval mode (as logged)": part,
+                "3 other batches, eval mode": {"eta": "-0.12–-0.08"},
+                "untrained, training mode": part | {"eta": init, "cos_oz_op": -0.1},
+                "untrained, no output batch norm, training mode": part | {"eta": no_bn}}
+
+    assert "the definition" in claims.verdict_on_eta(anatomy(-1.03, -1.1))
+    assert "batch norm: without it eta = -0.40" in claims.verdict_on_eta(anatomy(-1.03, -0.4))
+    assert "not about -1" in claims.verdict_on_eta(anatomy(-0.5, -0.5))

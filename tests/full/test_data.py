@@ -16,12 +16,14 @@ def raw_knn(style: data.ShapesStyle) -> float:
                         10, k=20)
 
 
-def test_the_default_nuisances_defeat_a_raw_pixel_knn(one_thread):
-    # Position, size, turned stripes, light and clutter vary between images of one class:
-    # the raw-pixel kNN that reads the centred shapes falls by more than 15 points.
-    centred, default = raw_knn(data.CENTRED), raw_knn(data.STYLE)
-    assert default < centred - 0.15
-    assert default > 0.12  # the class is still in the pixels (chance 0.10)
+def test_spread_shapes_defeat_a_raw_pixel_knn(one_thread):
+    # shapes-spread moves the shape over the middle 40 % of the image: the raw-pixel kNN that
+    # matches centred shapes by position falls by more than 15 points.
+    centred, spread = raw_knn(data.SHAPES_STYLES["shapes"]), raw_knn(data.SPREAD)
+    assert spread < centred - 0.15
+    assert spread > 0.12  # the class is still in the pixels (chance 0.10)
+    assert data.load("shapes-spread", train_size=8, test_size=8).test_images.equal(
+        data.shapes(8, seed=1, style=data.SPREAD)[0])
 
 
 def test_each_nuisance_is_drawn_from_the_style(one_thread):
