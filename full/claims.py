@@ -260,13 +260,15 @@ def _eta_parts(model: Any, images: Any, view_seed: int, train_mode: bool) -> dic
     return {"eta": eta, "o_z": float(o_z.norm()), "o_p": float(o_p.norm()), "cos_oz_op": cos}
 
 
-def eta_anatomy(folder: pathlib.Path, batches: int = 3) -> dict[str, Any]:
+def eta_anatomy(folder: pathlib.Path, dataset: str | None = None,
+                batches: int = 3) -> dict[str, Any]:
     """eta of the SimSiam run in ``folder`` (its checkpoint) read several ways (paper §3, Fig. 5a).
 
     For SimSiam G_e = Z_b - P_b, so o_e = o_z - o_p and eta = o_e.o_p/|o_p|^2 = o_z.o_p/|o_p|^2 - 1:
     eta is -1 plus at most |o_z|/|o_p|. Measured: on the fixed probe batch (as logged) and on
     ``batches`` other test batches, in eval and training mode; and on the untrained network with
-    and without the projector's output batch norm (which centres z in training mode).
+    and without the projector's output batch norm (which centres z in training mode). The
+    images are ``dataset``'s (default: the run's).
     """
     import torch
     from torch import nn
@@ -278,7 +280,7 @@ def eta_anatomy(folder: pathlib.Path, batches: int = 3) -> dict[str, Any]:
     from full.trainer import PROBE_BATCH, PROBE_SEED
 
     cfg = json.loads((folder / "summary.json").read_text())["config"]
-    data = load(cfg["dataset"], cfg["data_dir"], cfg["seed"], cfg["train_size"],
+    data = load(dataset or cfg["dataset"], cfg["data_dir"], cfg["seed"], cfg["train_size"],
                 cfg["test_size"], download=False)
 
     def build() -> Siamese:
@@ -535,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         + (["", args.note] if args.note else []))
     text = markdown(ids, args.seeds, per_seed, verdicts, toy, header)
     if "simsiam" in names:
-        anatomy = eta_anatomy(out / "simsiam" / f"seed{args.seeds[0]}")
+        anatomy = eta_anatomy(out / "simsiam" / f"seed{args.seeds[0]}", dataset)
         files.write_json(out / "eta_anatomy.json", anatomy)
         text += "\n".join(anatomy_markdown(anatomy, args.seeds[0])) + "\n"
     files.write_text(out / "claims.md", text)
