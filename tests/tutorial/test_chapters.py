@@ -456,7 +456,8 @@ def test_shell_command_runs(tokens, printed, tmp_path, monkeypatch, capsys, requ
             out = str(tmp_path / "out")
             assert _main(module, [*argv, *TINY_FULL, "--out", out]) == 0
             assert (pathlib.Path(out) / "metrics.jsonl").exists()
-            _assert_printed(Block("console", printed, 0, 0), capsys.readouterr().err, where)
+            captured = capsys.readouterr()  # full.train's lines: stdout (stderr: warnings)
+            _assert_printed(Block("console", printed, 0, 0), captured.out + captured.err, where)
     elif module == "full.paper_table":
         pytest.importorskip("full.paper_table")
         assert _main(module, ["--help"]) == 0
