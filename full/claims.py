@@ -321,7 +321,7 @@ def _span(values: Sequence[float], fmt: str = "{:.2f}") -> str:
         return "-"
     lo, hi = min(values), max(values)
     return fmt.format(lo) if fmt.format(lo) == fmt.format(hi) else \
-        f"{fmt.format(lo)}–{fmt.format(hi)}"
+        f"{fmt.format(lo)} to {fmt.format(hi)}"
 
 
 def key_numbers(labels: Sequence[str], per_seed: Sequence[judges.Runs]) -> str:
@@ -355,6 +355,15 @@ def eta_rows(per_seed: Sequence[judges.Runs], seeds: Sequence[int]) -> list[str]
     return lines
 
 
+# The numbers of a verdict shown beside the runs' (its measured key -> the words in the table).
+EXTRA = {
+    11: (("eta_early", "eta early"), ("eta_late", "late"), ("eta_max", "max")),
+    16: (("de-centering simsiam final eta", "SimSiam's final eta"),
+         ("de-correlation simsiam vs simsiam-center rank_gain", "rank gain of r_e: SimSiam"),
+         ("de-correlation triplet vs triplet-center rank_gain", "triplet")),
+}
+
+
 def markdown(ids: Sequence[int], seeds: Sequence[int], per_seed: Sequence[judges.Runs],
              verdicts: Sequence[Mapping[int, judges.Verdict]], toy: Mapping[int, dict[str, Any]],
              header: str) -> str:
@@ -371,9 +380,10 @@ def markdown(ids: Sequence[int], seeds: Sequence[int], per_seed: Sequence[judges
         if word != t:
             findings.append(judge.id)
         numbers = key_numbers(judge.labels, per_seed)
-        if judge.id in (11, 16):
+        if judge.id in EXTRA:
             numbers += "; " + "; ".join(
-                f"seed {s}: " + ", ".join(f"{k} {val}" for k, val in _flat(v[judge.id].measured))
+                f"seed {s}: " + ", ".join(f"{name} {val}" for key, val in _flat(
+                    v[judge.id].measured) for part, name in EXTRA[judge.id] if key == part)
                 for s, v in zip(seeds, verdicts, strict=True))
         lines.append(f"| {judge.id} | {judge.claim} | {judge.criterion}. Control: "
                      f"{judge.control} | {t} | **{word}** ({', '.join(words)}) | {agree} | "
