@@ -27,6 +27,7 @@ import json
 import math
 import os
 import pathlib
+import shlex
 import subprocess
 import sys
 import time
@@ -527,13 +528,13 @@ def main(argv: list[str] | None = None) -> int:
     records = [judges.claim_record(j, args.seeds, [v[j.id] for v in verdicts]) | {
         "toy_verdict": toy.get(j.id, {}).get("verdict")} for j in claim_judges(ids)]
     files.write_json(out / "claims.json", records)
-    command = "python -m full.claims " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m full.claims " + shlex.join(argv if argv is not None else sys.argv[1:])
     load = os.getloadavg()[0]
     first = json.loads((out / names[0] / f"seed{args.seeds[0]}" / "summary.json").read_text())
     c = first["config"]
     steps = c["train_size"] // c["batch"]
     header = "\n".join([
-        "# The paper's claims on the ResNet (CPU, `shapes`), beside the toy's", "",
+        f"# The paper's claims on the ResNet (`{dataset}`), beside the toy's", "",
         f"Written by `{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"{minutes:.1f} min of training in this call, finished runs are reused; load average "
         f"{load:.1f} at the end).", "",
