@@ -15,8 +15,13 @@
    the figures drawn, one optimiser step per tick (the history is bounded by ticks, not steps):
    once the history is full, at the end, and the highest sample;
 5. time to first render in a real browser (Playwright + Debian's chromium, as in
-   tests/test_browser.py): cold (server start -> the page shows "step 0" and the sphere) and
-   warm (a second, fresh browser context on the running server).
+   tests/test_browser.py): cold (server start -> the page shows "step 0", the first picture
+   (the 2-D preview drawn before plotly.js has loaded) and the interactive plotly sphere) and
+   warm (the same for fresh browser contexts on the running server).
+
+``--first-picture [--first-picture-repeats N] [--no-options]`` prints only item 5 (N servers,
+each one cold page and two warm ones) and, unless ``--no-options``, each option of issue 10 §2
+timed on its own.
 
 This machine is shared and noisy (2 cores): the Streamlit overhead of a real session (protobuf,
 websocket) is not in items 1-4; item 5 is end to end.
@@ -144,35 +149,55 @@ def concurrent(sessions: int, seconds: float, threads: int = 2) -> dict[str, flo
             "mean_steps_per_s": statistics.fmean(steps) / seconds, "mib_per_session": per_session}
 
 
-def first_render() -> dict[str, float] | str:
-    """Seconds from ``streamlit run`` to a page showing "step 0" and the sphere (cold), and from
-    a fresh browser context's navigation to the same on the running server (warm)."""
+PREVIEW = "#preview[data-points]"  # the 2-D first frame, drawn before plotly.js has loaded
+SCENE = "#picture .gl-container canvas"  # the interactive 3-D picture, drawn by plotly.js
+
+
+def _first_picture(page, url: str, began: float) -> dict[str, float]:
+    """Open ``url`` in ``page``; seconds from ``began`` to "step 0", to the first picture (the
+    2-D preview, or the plotly scene where plotly.js won the race) and to the plotly scene."""
+    out = {}
+    page.goto(url)
+    page.get_by_text("step 0", exact=True).wait_for(timeout=120_000)
+    out["step0"] = time.perf_counter() - began
+    figures = page.frame_locator("iframe").first
+    figures.locator(f"{PREVIEW}, {SCENE}").first.wait_for(timeout=120_000)
+    out["picture"] = time.perf_counter() - began
+    out["previewed"] = float(figures.locator(PREVIEW).count() > 0)
+    figures.locator(SCENE).first.wait_for(timeout=120_000)
+    out["plotly"] = time.perf_counter() - began
+    return out
+
+
+def first_render(warm_pages: int = 2) -> dict[str, object] | str:
+    """Seconds from ``streamlit run`` to a page showing "step 0", the first picture (the 2-D
+    preview) and the interactive sphere (plotly), cold; and the same from a fresh browser
+    context's navigation on the running server, warm (``warm_pages`` fresh contexts)."""
     chromium = shutil.which("chromium")
     if chromium is None:
         return "skipped: Debian's chromium package is not installed"
     from playwright.sync_api import sync_playwright
 
     start = time.perf_counter()
-    out: dict[str, float] = {}
+    out: dict[str, object] = {"warm": []}
     try:
         with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp) / "streamlit.log") as url, \
                 sync_playwright() as playwright:
             out["health_s"] = time.perf_counter() - start
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            for name in ("cold_s", "warm_s"):
+            for page_number in range(1 + warm_pages):
                 context = browser.new_context(viewport={"width": 1600, "height": 1000})
-                page = context.new_page()
-                began = start if name == "cold_s" else time.perf_counter()
-                page.goto(url)
-                page.get_by_text("step 0", exact=True).wait_for(timeout=120_000)
-                out[name.replace("_s", "_step0_s")] = time.perf_counter() - began
-                page.frame_locator("iframe").first.locator(
-                    "#picture .gl-container canvas").first.wait_for(timeout=120_000)
-                out[name] = time.perf_counter() - began
+                began = start if page_number == 0 else time.perf_counter()
+                times = _first_picture(context.new_page(), url, began)
+                if page_number == 0:
+                    out["cold"] = times
+                else:
+                    out["warm"].append(times)
                 context.close()
             browser.close()
     except ServerError as error:
         return f"failed: {str(error).splitlines()[0]}"
+    out["load"] = os.getloadavg()[0]
     return out
 
 
@@ -383,6 +408,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="only the end-to-end multi-session rows")
     parser.add_argument("--first-picture", action="store_true",
                         help="only the first-picture rows: end to end and each option")
+    parser.add_argument("--first-picture-repeats", type=int, default=1,
+                        help="servers started for the first-picture rows (each: one cold page, "
+                             "two warm ones)")
+    parser.add_argument("--no-options", action="store_true",
+                        help="with --first-picture: only the end-to-end rows")
     parser.add_argument("--plotly-partial", type=Path, default=None,
                         help="a partial plotly.js bundle to time beside the full one (e.g. "
                              "plotly-gl3d.min.js from the plotly.js-gl3d-dist-min package)")
@@ -398,12 +428,15 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--browser-sessions={args.browser_sessions!r}: each count must be >= 1")
     torch.set_num_threads(1)  # as the app's workers: one thread per process
 
+    if args.first_picture_repeats < 1:
+        parser.error(f"--first-picture-repeats={args.first_picture_repeats}: must be >= 1")
     if args.plotly_partial is not None and not args.plotly_partial.is_file():
         parser.error(f"--plotly-partial={str(args.plotly_partial)!r} is not a file")
     rows: list[tuple[str, str, str]] = []
     if args.first_picture:
-        rows += first_picture_options(args.plotly_partial)
-        rows += first_render_rows()
+        if not args.no_options:
+            rows += first_picture_options(args.plotly_partial)
+        rows += first_render_rows(args.first_picture_repeats)
         _print(rows)
         return
     if not args.no_browser:
@@ -440,19 +473,40 @@ def main(argv: list[str] | None = None) -> None:
     _print(rows)
 
 
-def first_render_rows() -> list[tuple[str, str, str]]:
-    """The end-to-end first-render rows (:func:`first_render`)."""
-    try:
-        render = first_render()
-    except Exception as error:  # a browser failure still prints the other figures
-        render = f"failed: {type(error).__name__}: {str(error).splitlines()[0]}"
-    if isinstance(render, str):
-        return [("first render in the browser", render, "<= 3 s")]
-    return [("server start -> /_stcore/health ok", f"{render['health_s']:.1f} s", ""),
-            ("first render, cold (server start -> 'step 0' + sphere), end to end",
-             f"{render['cold_s']:.1f} s ('step 0' at {render['cold_step0_s']:.1f} s)", "<= 6 s"),
-            ("first render, warm (new page -> 'step 0' + sphere), end to end",
-             f"{render['warm_s']:.1f} s ('step 0' at {render['warm_step0_s']:.1f} s)", "<= 3 s")]
+def first_render_rows(repeats: int = 1) -> list[tuple[str, str, str]]:
+    """The end-to-end first-render rows (:func:`first_render`), ``repeats`` servers."""
+    renders = []
+    for _ in range(repeats):
+        try:
+            render = first_render()
+        except Exception as error:  # a browser failure still prints the other figures
+            render = f"failed: {type(error).__name__}: {str(error).splitlines()[0]}"
+        if isinstance(render, str):
+            return [("first render in the browser", render, "<= 3 s")]
+        renders.append(render)
+
+    def pictures(runs: list[dict[str, float]], key: str) -> str:
+        return " / ".join(f"{r[key]:.1f} s" + ("" if key != "picture" or r["previewed"]
+                                               else " (no preview: plotly first)")
+                          for r in runs)
+
+    cold = [r["cold"] for r in renders]
+    warm = [w for r in renders for w in r["warm"]]
+    return [("server start -> /_stcore/health ok",
+             " / ".join(f"{r['health_s']:.1f} s" for r in renders), ""),
+            ("cold (server start ->): 'step 0' shown, end to end", pictures(cold, "step0"), ""),
+            ("cold: first picture (2-D preview), end to end", pictures(cold, "picture"),
+             "<= 6 s"),
+            ("cold: first interactive picture (plotly sphere), end to end",
+             pictures(cold, "plotly"), ""),
+            ("warm (new page on the running server ->): 'step 0' shown, end to end",
+             pictures(warm, "step0"), ""),
+            ("warm: first picture (2-D preview), end to end", pictures(warm, "picture"),
+             "<= 3 s"),
+            ("warm: first interactive picture (plotly sphere), end to end",
+             pictures(warm, "plotly"), ""),
+            ("load average (1 min) at the end of each server's pages",
+             " / ".join(f"{r['load']:.1f}" for r in renders), "")]
 
 
 def session_rows(counts: list[int], seconds: float, repeats: int,

@@ -15,6 +15,12 @@ whose JSON changed, one per animation frame, the picture first. plotly.js is the
 with the ``plotly`` package, served by the app's own server (no network needed in a lecture
 hall).
 
+First picture (issue 10 §2): plotly.js (4.6 MiB) takes 1.4-1.8 s to parse on this machine, so the
+page loads it asynchronously and, until it has loaded, draws the picture's points at once on a
+plain ``<canvas>`` (a 3-D scene seen orthographically along its camera's eye; 2-D traces as
+they are; the center vector o), under a "loading the interactive picture…" note. The first
+``Plotly.react`` of the picture replaces that preview.
+
 Known limit (Streamlit 1.67's frontend): right after Play or Pause, the switch between full runs
 and the fragment's timed runs sometimes drops the iframe and mounts it again (about one start in
 three, in Chromium on this machine): the picture blanks once while plotly.js loads again.
@@ -37,7 +43,7 @@ from streamlit.components import v1 as components
 from classroom.charts import Figure
 
 INDEX_HTML = """<!doctype html>
-<html><head><meta charset="utf-8"><script src="plotly.min.js"></script>
+<html><head><meta charset="utf-8">
 <style>
 html, body { margin: 0; overflow: hidden; background: transparent; }
 /* Wide (one run): the picture beside the gradient bars and the covariance, curves below.
@@ -48,6 +54,10 @@ html, body { margin: 0; overflow: hidden; background: transparent; }
   #figures { grid-template-columns: minmax(0, 1fr);
              grid-template-areas: "picture" "gradient" "covariance" "curves"; }
 }
+#preview { grid-area: picture; position: relative; }
+#preview canvas { display: block; width: 100%; }
+#preview span { position: absolute; left: 8px; bottom: 6px; color: #808495;
+                font: 14px "Source Sans Pro", Helvetica, Arial, sans-serif; }
 </style></head>
 <body><div id="figures"></div><script>
 "use strict";
@@ -55,7 +65,7 @@ const CONFIG = {displayModeBar: false, responsive: true};
 const root = document.getElementById("figures");
 const send = (type, data) =>
   window.parent.postMessage(Object.assign({isStreamlitMessage: true, type: type}, data), "*");
-let latest = null, scheduled = false, height = -1;
+let latest = null, scheduled = false, height = -1, preview = null;
 const drawn = {};
 function fitHeight() {
   const h = root.scrollHeight;
@@ -64,13 +74,96 @@ function fitHeight() {
 function schedule() {
   if (!scheduled) { scheduled = true; requestAnimationFrame(draw); }
 }
+
+// The first frame, before plotly.js (4.6 MiB, 1.4-1.8 s to parse) has loaded: the picture's
+// points on a plain canvas, a 3-D scene seen orthographically along its camera's eye.
+function axes(layout) {
+  const eye = ((layout.scene || {}).camera || {}).eye || {x: 1.25, y: 1.25, z: 1.25};
+  const unit = (v) => { const n = Math.hypot(...v) || 1; return v.map((a) => a / n); };
+  const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                           a[0] * b[1] - a[1] * b[0]];
+  const back = unit([eye.x, eye.y, eye.z]);  // from the sphere's centre towards the viewer
+  const right = unit(cross([0, 0, 1], back));
+  return [right, cross(back, right)];
+}
+function drawPreview(fig) {
+  if (!preview) {
+    preview = document.createElement("div");
+    preview.id = "preview";
+    preview.innerHTML = "<canvas></canvas><span>loading the interactive picture\u2026</span>";
+    root.appendChild(preview);
+  }
+  const canvas = preview.firstChild, ratio = window.devicePixelRatio || 1;
+  const width = preview.clientWidth, h = fig.layout.height || 420;
+  canvas.style.height = h + "px";
+  canvas.width = Math.round(width * ratio); canvas.height = Math.round(h * ratio);
+  const ctx = canvas.getContext("2d");
+  ctx.scale(ratio, ratio);
+  const [right, up] = axes(fig.layout);
+  const scale = Math.min(width, h) / 2.4;
+  const at = (t, i) => {
+    if (t.x[i] === null || t.y[i] === null) return null;
+    if (t.type !== "scatter3d") return [width / 2 + scale * t.x[i], h / 2 - scale * t.y[i]];
+    const p = [t.x[i], t.y[i], t.z[i]];
+    const dot = (v) => v[0] * p[0] + v[1] * p[1] + v[2] * p[2];
+    return [width / 2 + scale * dot(right), h / 2 - scale * dot(up)];
+  };
+  const label = (text, q) => {
+    if (!text || !q) return;
+    ctx.fillStyle = "black"; ctx.font = "14px sans-serif"; ctx.fillText(text, q[0] + 4, q[1] - 4);
+  };
+  let points = 0;
+  for (const t of fig.data) {
+    const pick = (v, i, fallback) => (Array.isArray(v) ? v[i] : v) ?? fallback;
+    if ((t.mode || "").includes("lines")) {
+      ctx.strokeStyle = (t.line || {}).color || "#888";
+      ctx.lineWidth = Math.min((t.line || {}).width || 1, 4);
+      ctx.beginPath();
+      let pen = false;
+      for (let i = 0; i < t.x.length; i++) {
+        const q = at(t, i);
+        if (!q) { pen = false; continue; }
+        if (pen) ctx.lineTo(...q); else ctx.moveTo(...q);
+        pen = true;
+      }
+      ctx.stroke();
+    }
+    if ((t.mode || "").includes("markers")) {
+      const m = t.marker || {};
+      for (let i = 0; i < t.x.length; i++) {
+        const q = at(t, i), size = pick(m.size, i, 6);
+        if (!q || !size) continue;
+        ctx.fillStyle = pick(m.color, i, "#1f77b4");
+        ctx.beginPath(); ctx.arc(q[0], q[1], size / 2 + 0.5, 0, 2 * Math.PI); ctx.fill();
+        points += 1;
+      }
+    }
+    if ((t.mode || "").includes("text")) t.x.forEach((_, i) => label(pick(t.text, i), at(t, i)));
+  }
+  for (const a of fig.layout.annotations || []) {  // o in 2-D: an arrow from (ax, ay)
+    if (a.axref !== "x" || a.x === null) continue;
+    const t = {x: [a.ax, a.x], y: [a.ay, a.y]}, [tail, head] = [at(t, 0), at(t, 1)];
+    ctx.strokeStyle = "black"; ctx.lineWidth = 3;
+    ctx.beginPath(); ctx.moveTo(...tail); ctx.lineTo(...head); ctx.stroke();
+    label(a.text, head);
+  }
+  preview.dataset.points = points;
+  fitHeight();
+}
+
 // One changed figure per animation frame, the picture first: the sphere shows before the
 // panels on a first load, and a slow browser spreads a tick's redraws over a few frames.
 function draw() {
   scheduled = false;
   const figures = latest;
+  if (typeof Plotly === "undefined") {
+    if (figures.picture) drawPreview(JSON.parse(figures.picture));
+    return;  // drawn by Plotly once plotly.js has loaded
+  }
   for (const div of [...root.children]) {
-    if (!(div.id in figures)) { Plotly.purge(div); div.remove(); delete drawn[div.id]; }
+    if (div.id !== "preview" && !(div.id in figures)) {
+      Plotly.purge(div); div.remove(); delete drawn[div.id];
+    }
   }
   for (const [area, text] of Object.entries(figures)) {
     if (drawn[area] === text) continue;
@@ -81,7 +174,12 @@ function draw() {
       root.appendChild(div);
     }
     const fig = JSON.parse(text);
-    Plotly.react(div, fig.data, fig.layout, CONFIG);
+    const done = Plotly.react(div, fig.data, fig.layout, CONFIG);
+    if (area === "picture" && preview) {  // the preview stays beneath until Plotly has drawn
+      const old = preview;
+      preview = null;
+      Promise.resolve(done).finally(() => { old.remove(); fitHeight(); });
+    }
     drawn[area] = text;
     break;
   }
@@ -95,6 +193,14 @@ window.addEventListener("message", (event) => {
   latest = message.args.figures;
   schedule();
 });
+// plotly.js loads beside the first frame, not before it.
+const script = document.createElement("script");
+script.src = "plotly.min.js";
+script.onload = () => { if (latest) schedule(); };
+script.onerror = () => {
+  if (preview) preview.lastChild.textContent = "the interactive picture could not be loaded";
+};
+document.head.appendChild(script);
 send("streamlit:componentReady", {apiVersion: 1});
 </script></body></html>
 """

@@ -1,5 +1,9 @@
 """Tests for classroom.live_figures: the component's page and plotly.js are served from one
-folder, the page speaks the component protocol, and figure areas are checked."""
+folder, the page speaks the component protocol, and figure areas are checked; in Chromium, the
+picture is drawn as a plain-canvas preview before plotly.js has loaded, then by Plotly."""
+
+import json
+import shutil
 
 import pytest
 
@@ -30,3 +34,109 @@ def test_the_page_speaks_the_component_protocol_and_updates_in_place():
 def test_an_unknown_area_is_refused():
     with pytest.raises(ValueError, match="sphere"):
         live_figures.live_figures({"sphere": {"data": [], "layout": {}}}, key="k")
+
+
+# The page in Chromium, fed as Streamlit feeds it, with plotly.js held back: the first frame must
+# not wait for plotly.js (4.6 MiB, 1.4-1.8 s to parse on this machine).
+HOST = """<!doctype html><html><body style="margin:0">
+<iframe id="frame" src="index.html" style="width:1200px;height:10px;border:0"></iframe><script>
+const figures = FIGURES, frame = document.getElementById("frame");
+window.heights = [];
+window.addEventListener("message", (event) => {
+  const m = event.data;
+  if (m.type === "streamlit:componentReady")
+    frame.contentWindow.postMessage({type: "streamlit:render", args: {figures}}, "*");
+  if (m.type === "streamlit:setFrameHeight") {
+    frame.style.height = m.height + "px"; window.heights.push(m.height);
+  }
+});
+</script></body></html>"""
+
+# In the frame: how many pixels of the preview canvas are drawn, and which colours they have.
+PIXELS = """() => {
+  const canvas = document.querySelector("#preview canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let drawn = 0; const colours = new Set();
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] === 0) continue;
+    drawn += 1;
+    colours.add("#" + [0, 1, 2].map(k => data[i + k].toString(16).padStart(2, "0")).join(""));
+  }
+  return [drawn, [...colours]];
+}"""
+
+
+def _picture(d: int) -> dict:
+    import torch
+
+    from classroom import charts
+
+    generator = torch.Generator().manual_seed(d)
+    z = torch.randn(charts.MAX_POINTS, d, generator=generator) + 0.3
+    labels = torch.arange(charts.MAX_POINTS) % 10
+    return charts.representation_figure(z, labels)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium package is not installed; .ci/run installs it")
+@pytest.mark.parametrize("d", [3, 2])
+def test_the_picture_is_previewed_before_plotly_js_has_loaded(d):
+    """Issue 10 §2: the picture's points drawn on a canvas at once; Plotly takes over after."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    from classroom.server import CHROMIUM_ARGS
+
+    folder = live_figures._asset_dir()
+    picture = _picture(d)
+    markers = [t for t in picture["data"] if "markers" in t["mode"]]
+    points = sum(sum(1 for s in (t["marker"]["size"] if isinstance(t["marker"]["size"], list)
+                                 else [t["marker"]["size"]] * len(t["x"])) if s)
+                 for t in markers)
+    colours = {c for t in markers if isinstance(t["marker"]["color"], list)
+               for c in t["marker"]["color"]}
+    figures = {"picture": json.dumps(picture),
+               "covariance": json.dumps({"data": [{"type": "heatmap", "z": [[1, 0], [0, 1]]}],
+                                         "layout": {"height": 200}})}
+    held = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1250, "height": 900})
+            page.route("http://figures.invalid/", lambda route: route.fulfill(
+                body=HOST.replace("FIGURES", json.dumps(figures)), content_type="text/html"))
+            page.route("http://figures.invalid/index.html",
+                       lambda route: route.fulfill(path=folder / "index.html"))
+            page.route("http://figures.invalid/plotly.min.js", lambda route: held.append(route))
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto("http://figures.invalid/", wait_until="commit")
+            frame = page.frame_locator("#frame")
+            try:
+                frame.locator("#preview canvas").wait_for(timeout=20_000)
+            except PlaywrightTimeout:
+                pytest.fail("no preview canvas within 20 s while plotly.js was held back")
+            inner = page.frames[1]
+            assert held, "the page did not ask for plotly.js"
+            assert inner.evaluate("() => typeof Plotly") == "undefined"
+            assert inner.evaluate("() => +document.getElementById('preview').dataset.points") \
+                == points
+            drawn, seen = inner.evaluate(PIXELS)
+            print(f"d = {d}: {drawn} pixels drawn, {len(seen)} colours; "
+                  f"{len(colours & set(seen))} of the {len(colours)} class colours seen")
+            assert drawn > 1000
+            assert len(colours & set(seen)) >= len(colours) // 2  # the points' own colours
+            assert "loading the interactive picture" in frame.locator("#preview").inner_text()
+            assert page.evaluate("() => window.heights.at(-1)") >= picture["layout"]["height"]
+
+            held[0].fulfill(path=folder / "plotly.min.js")
+            if d == 3:
+                frame.locator("#picture .gl-container canvas").first.wait_for(timeout=30_000)
+            else:
+                frame.locator("#picture .main-svg").first.wait_for(timeout=30_000)
+            frame.locator("#covariance .main-svg").first.wait_for(timeout=30_000)
+            frame.locator("#preview").wait_for(state="detached", timeout=30_000)
+            assert errors == []
+        finally:
+            browser.close()
