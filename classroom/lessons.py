@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-# Training steps per second a class sees in a lesson (two recipes side by side, one session in
-# the browser): 700-950 steps in 25 s were measured in Chromium (issue 10), 28-38 steps/s. A
-# lesson's outcome must hold over the whole range, from the slowest to about twice the fastest.
-CLASSROOM_STEPS_PER_S = (25, 60)
+from classroom.live import STEPS_PER_TICK, TICKS_PER_S
+
+# Training steps per second a class sees in a lesson (two recipes side by side): at most the
+# class pace (classroom.live: 15 steps a tick, 10 ticks a second), at least 25 (700-950 steps in
+# 25 s were measured in Chromium on a busy machine before the pace, issue 10). A lesson's outcome
+# must hold over the whole range.
+CLASSROOM_STEPS_PER_S = (25, STEPS_PER_TICK * TICKS_PER_S)
 
 Outcome = Literal["collapsed", "spread"]  # the banner's two readings: collapsed or not
 

@@ -1,9 +1,10 @@
 """What one browser session trains: one recipe, or two side by side in lock-step.
 
 A :class:`LiveRun` wraps toy Simulations (the same training loop as ``python -m toy.run``) and
-adds only what a live picture needs: a bounded amount of work per tick (the number of steps
-adapts to the measured step time), a bounded history of the latest metrics as plain floats
-(so a redraw needs no pass over the Simulation's tensors), a kNN curve sampled every few ticks,
+adds only what a live picture needs: a bounded amount of work per tick (the class pace,
+:data:`STEPS_PER_TICK`, or fewer where the measured step time does not allow it), a bounded
+history of the latest metrics as plain floats (so a redraw needs no pass over the Simulation's
+tensors), a kNN curve sampled every few ticks,
 the collapse banner's state, and exports. Each session's LiveRun lives in a training worker
 process (classroom/pool.py), which shares its core among its sessions' ticks; nothing of the
 training is shared between sessions.
@@ -22,8 +23,14 @@ from toy.plots import plot_curves, plot_representations
 from toy.train import Simulation, ToyConfig
 
 TICKS_PER_S = 10  # the app redraws at 10 updates/s (app.TICK_INTERVAL_S = 1 / TICKS_PER_S)
-TICK_BUDGET_S = 0.06  # training time per tick of a session (all its runs together)
-MAX_STEPS_PER_TICK = 50
+# The class pace: a tick trains at most this many steps per recipe, so a session trains at most
+# STEPS_PER_TICK x TICKS_PER_S = 150 steps/s, alone or in a class (issue 10). Without it a
+# session alone took a whole tick budget, 276-357 steps/s on this 2-core machine, and each of
+# three sessions got 52-67: what a student saw, and how far a lesson's "watch for 10 s" went,
+# depended on how many others were playing. At the pace every session sees the same run while
+# the machine has the cores for it, and the same share of them when it does not.
+STEPS_PER_TICK = 15
+TICK_BUDGET_S = 0.06  # the most training time per tick of a session (all its runs together)
 HISTORY = 400  # records kept per run: memory stays flat over a long lesson
 KNN_EVERY = 10  # ticks between two kNN evaluations
 GRADIENT_BARS = {  # recorded key: (bar label, kind)
@@ -59,11 +66,12 @@ class LiveRun:
         self.records[index].append({k: float(v.reshape(-1)[0]) for k, v in row.items()})
 
     def tick(self, budget_s: float | None = None, steps: int | None = None) -> int:
-        """Train every run for the same number of steps, about ``budget_s`` seconds in all
-        (default: ``TICK_BUDGET_S``) or exactly ``steps``, record; return the steps."""
+        """Train every run for the same number of steps, record; return the steps: exactly
+        ``steps``, else :data:`STEPS_PER_TICK` or as many as fit in ``budget_s`` seconds
+        (default: :data:`TICK_BUDGET_S`) if fewer."""
         if budget_s is None:
             budget_s = TICK_BUDGET_S
-        k = steps or max(1, min(MAX_STEPS_PER_TICK, int(budget_s / self.step_time)))
+        k = steps or max(1, min(STEPS_PER_TICK, int(budget_s / self.step_time)))
         with self.lock:
             start = time.perf_counter()
             for sim in self.sims:

@@ -7,9 +7,10 @@ add up: two threads training in one process made 160 steps/s together against 21
 
 How: a :class:`Pool` of worker processes, one per core, each hosting the :class:`LiveRun` of some
 sessions (the least busy worker takes a new run). A worker trains its playing runs itself, one
-tick at a time (``TICK_BUDGET_S`` of training, exactly a lone session's tick), earliest due
-first, each at most ``TICKS_PER_S`` ticks a second: alone, a session trains as fast as before; in
-a class, the worker's core is shared fairly. Between two ticks the worker answers requests, so
+tick at a time (``STEPS_PER_TICK`` steps, the class pace, exactly a lone session's tick),
+earliest due first, each at most ``TICKS_PER_S`` ticks a second: a session trains at the same
+pace alone or in a class while the cores allow it; past that, the worker's core is shared
+fairly. Between two ticks the worker answers requests, so
 the server never waits for more than one tick. The app holds a :class:`RemoteRun`, a proxy with
 the LiveRun methods the page uses, reading a :class:`View` (the latest metrics, banners and the
 figures as JSON, built in the worker) fetched once per update. A run that nobody has looked at

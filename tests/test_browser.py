@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from classroom.live import MAX_STEPS_PER_TICK
+from classroom.live import STEPS_PER_TICK
 from classroom.server import CHROMIUM_ARGS, ServerError, serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,7 +163,7 @@ def test_play_advances_the_counter_and_draws_the_sphere(server, tmp_path):
             # runs the fragment's timer run beside the full run of the click (seen in 3
             # browser runs of 7, 1-3 steps). One tick, at most; then the counter stands still.
             settled = _step(page)
-            assert 0 <= settled - paused <= MAX_STEPS_PER_TICK
+            assert 0 <= settled - paused <= STEPS_PER_TICK
             page.wait_for_timeout(1000)
             assert _step(page) == settled
 

@@ -20,11 +20,11 @@ def test_tick_takes_between_one_and_max_steps_and_runs_in_lock_step():
     run = LiveRun([preset("simsiam"), preset("no-stop-gradient")], CONFIG, seed=0)
     assert [sim.steps for sim in run.sims] == [0, 0]
     taken = [run.tick() for _ in range(3)]
-    assert all(1 <= k <= live.MAX_STEPS_PER_TICK for k in taken)
+    assert all(1 <= k <= live.STEPS_PER_TICK for k in taken)
     assert run.steps == sum(taken)
     assert [sim.steps for sim in run.sims] == [run.steps] * 2
     assert run.tick(budget_s=0.0) == 1
-    assert run.tick(budget_s=60.0) == live.MAX_STEPS_PER_TICK
+    assert run.tick(budget_s=60.0) == live.STEPS_PER_TICK
     assert [sim.steps for sim in run.sims] == [run.steps] * 2
     assert [len(r) for r in run.records] == [1 + run.ticks] * 2
     assert run.latest(0)["step"] == run.steps
