@@ -156,10 +156,6 @@ function drawPreview(fig) {
 function draw() {
   scheduled = false;
   const figures = latest;
-  if (typeof Plotly === "undefined") {
-    if (figures.picture) drawPreview(JSON.parse(figures.picture));
-    return;  // drawn by Plotly once plotly.js has loaded
-  }
   for (const div of [...root.children]) {
     if (div.id !== "preview" && !(div.id in figures)) {
       Plotly.purge(div); div.remove(); delete drawn[div.id];
@@ -191,16 +187,23 @@ window.addEventListener("message", (event) => {
   const message = event.data;
   if (!message || message.type !== "streamlit:render") return;
   latest = message.args.figures;
-  schedule();
+  if (typeof Plotly !== "undefined") { schedule(); return; }
+  if (latest.picture) drawPreview(JSON.parse(latest.picture));
+  loadPlotly();
 });
-// plotly.js loads beside the first frame, not before it.
-const script = document.createElement("script");
-script.src = "plotly.min.js";
-script.onload = () => { if (latest) schedule(); };
-script.onerror = () => {
-  if (preview) preview.lastChild.textContent = "the interactive picture could not be loaded";
-};
-document.head.appendChild(script);
+// plotly.js is asked for once the first frame has been painted: the page shares its main
+// thread with Streamlit's, which running plotly.js holds for 1.4-1.8 s.
+let script = null;
+function loadPlotly() {
+  if (script) return;
+  script = document.createElement("script");
+  script.src = "plotly.min.js";
+  script.onload = schedule;
+  script.onerror = () => {
+    if (preview) preview.lastChild.textContent = "the interactive picture could not be loaded";
+  };
+  requestAnimationFrame(() => setTimeout(() => document.head.appendChild(script), 0));
+}
 send("streamlit:componentReady", {apiVersion: 1});
 </script></body></html>
 """

@@ -118,6 +118,10 @@ def test_the_picture_is_previewed_before_plotly_js_has_loaded(d):
             except PlaywrightTimeout:
                 pytest.fail("no preview canvas within 20 s while plotly.js was held back")
             inner = page.frames[1]
+            for _ in range(200):  # plotly.js is asked for once the preview is painted
+                if held:
+                    break
+                page.wait_for_timeout(50)
             assert held, "the page did not ask for plotly.js"
             assert inner.evaluate("() => typeof Plotly") == "undefined"
             assert inner.evaluate("() => +document.getElementById('preview').dataset.points") \
