@@ -15,16 +15,18 @@ whose JSON changed, one per animation frame, the picture first. plotly.js is the
 with the ``plotly`` package, served by the app's own server (no network needed in a lecture
 hall).
 
-First picture (issue 10 §2): plotly.js (4.6 MiB) takes 1.4-1.8 s to parse on this machine, so the
-page loads it asynchronously and, until it has loaded, draws the picture's points at once on a
-plain ``<canvas>`` (a 3-D scene seen orthographically along its camera's eye; 2-D traces as
-they are; the center vector o), under a "loading the interactive picture…" note. The first
-``Plotly.react`` of the picture replaces that preview.
+First picture (issue 10 §2): plotly.js (4.6 MiB) takes 1.4-1.8 s to parse on a quiet 2-core
+machine, and running it holds the main thread that the frame shares with Streamlit's page. So
+the page first draws the picture's points on a plain ``<canvas>``, under a "loading the
+interactive picture…" note: a 3-D scene is seen orthographically along its camera's eye, 2-D
+traces are drawn as they are, and the center vector o is drawn too. Only once that frame is
+painted does the page ask for plotly.js. The first ``Plotly.react`` of the picture then replaces
+the preview. BENCHMARKS.md has the times ("First picture with a 2-D preview").
 
 Known limit (Streamlit 1.67's frontend): right after Play or Pause, the switch between full runs
 and the fragment's timed runs sometimes drops the iframe and mounts it again (about one start in
-three, in Chromium on this machine): the picture blanks once while plotly.js loads again.
-Steady play keeps it.
+three, in Chromium on this machine). The new frame starts afresh, preview first, while plotly.js
+loads again. Steady play keeps the frame.
 """
 
 from __future__ import annotations
