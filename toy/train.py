@@ -24,6 +24,7 @@ from collapse.losses import ViewOutputs
 from collapse.recipe import Recipe
 from collapse.siamese import Siamese
 from toy.data import DATASETS, augment, make_dataset
+from toy.optim import SGD
 
 KNN_K = 20  # neighbours for the toy's kNN (the held-out set has 1024 points)
 KNN_T = 0.1
@@ -87,9 +88,9 @@ class Simulation:
         init = [torch.Generator().manual_seed(10_000 + s) for s in self.seeds]
         encoder = MLP(self.train_x.shape[-1], config.hidden, config.dim, members, init)
         self.model = Siamese(encoder, config.dim, recipe, config.hidden, members, init)
-        self.optimizer = torch.optim.SGD(
+        self.optimizer = SGD(
             [p for p in self.model.parameters() if p.requires_grad], lr=config.lr,
-            momentum=config.momentum, weight_decay=config.weight_decay, foreach=True)
+            momentum=config.momentum, weight_decay=config.weight_decay)
         self.steps = 0
         self.history: deque[dict[str, Tensor]] = deque(maxlen=max_history)
         self._last: tuple[ViewOutputs, ViewOutputs] | None = None
