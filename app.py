@@ -28,8 +28,8 @@ from classroom.controls import (
     why_not,
 )
 from classroom.lessons import LESSONS, Lesson, lesson
-from classroom.live import TICKS_PER_S
 from classroom.live_figures import live_figures
+from classroom.pace import TICKS_PER_S
 from classroom.pool import RemoteRun, shared_pool
 from collapse.recipe import PRESETS, name_of, preset
 

@@ -46,10 +46,9 @@ import torch
 from classroom import charts, live
 from classroom.controls import DEFAULTS, config_of
 from classroom.live import LiveRun
+from classroom.pace import TICKS_PER_S
 from classroom.server import CHROMIUM_ARGS, ServerError, serve
 from collapse.recipe import preset
-
-TICKS_PER_S = live.TICKS_PER_S
 
 
 def rss_mib() -> float:

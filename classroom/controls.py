@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from collapse.recipe import CHOICES, PRESETS, Recipe, name_of, preset
-from toy.data import DATASETS
-from toy.train import ToyConfig
+from toy.config import DATASETS, ToyConfig
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from classroom.live import STEPS_PER_TICK, TICKS_PER_S
+from classroom.pace import STEPS_PER_TICK, TICKS_PER_S
 
 # Training steps per second a class sees in a lesson (two recipes side by side): at most the
 # class pace (classroom.live: 15 steps a tick, 10 ticks a second), at least 25 (700-950 steps in

@@ -17,20 +17,12 @@ import threading
 import time
 from collections import deque
 
+from classroom.pace import STEPS_PER_TICK, TICK_BUDGET_S
 from collapse.criterion import collapse_state
 from collapse.recipe import Recipe, name_of
 from toy.plots import plot_curves, plot_representations
 from toy.train import Simulation, ToyConfig
 
-TICKS_PER_S = 10  # the app redraws at 10 updates/s (app.TICK_INTERVAL_S = 1 / TICKS_PER_S)
-# The class pace: a tick trains at most this many steps per recipe, so a session trains at most
-# STEPS_PER_TICK x TICKS_PER_S = 150 steps/s, alone or in a class (issue 10). Without it a
-# session alone took a whole tick budget, 276-357 steps/s on this 2-core machine, and each of
-# three sessions got 52-67: what a student saw, and how far a lesson's "watch for 10 s" went,
-# depended on how many others were playing. At the pace every session sees the same run while
-# the machine has the cores for it, and the same share of them when it does not.
-STEPS_PER_TICK = 15
-TICK_BUDGET_S = 0.06  # the most training time per tick of a session (all its runs together)
 HISTORY = 400  # records kept per run: memory stays flat over a long lesson
 KNN_EVERY = 10  # ticks between two kNN evaluations
 GRADIENT_BARS = {  # recorded key: (bar label, kind)

@@ -37,12 +37,15 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import plotly
 from plotly.offline import get_plotlyjs
 from streamlit.components import v1 as components
 
-from classroom.charts import Figure
+if TYPE_CHECKING:  # charts imports torch, which the app's server does not (classroom/pool.py)
+    from classroom.charts import Figure
+
 
 INDEX_HTML = """<!doctype html>
 <html><head><meta charset="utf-8">

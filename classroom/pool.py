@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the server imports this module first: torch is imported by the workers
     from collapse.recipe import Recipe
-    from toy.train import ToyConfig
+    from toy.config import ToyConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 IDLE_AFTER_S = 5.0  # a playing run not viewed for this long stops training (a closed tab)
@@ -145,7 +145,8 @@ def _warm_up() -> None:
 
 
 def _handle(runs: dict[int, _Hosted], op: str, args: tuple) -> object:
-    from classroom.live import TICK_BUDGET_S, LiveRun
+    from classroom.live import LiveRun
+    from classroom.pace import TICK_BUDGET_S
 
     now = time.monotonic()
     if op == "open":
@@ -196,7 +197,7 @@ def _serve(conn: Connection, warm: bool, idle_after_s: float = IDLE_AFTER_S) -> 
     first (or wait for a request until one is due)."""
     import torch
 
-    from classroom.live import TICK_BUDGET_S, TICKS_PER_S
+    from classroom.pace import TICK_BUDGET_S, TICKS_PER_S
 
     torch.set_num_threads(1)
     if warm:

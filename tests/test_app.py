@@ -8,7 +8,10 @@ A ``run_every`` fragment never ticks in AppTest: while playing, every ``run()`` 
 """
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -317,3 +320,19 @@ def test_lesson_4_shows_p_and_judges_p():
     picture = _figures(at)["picture"]
     assert {t["name"] for t in picture["data"] if t["name"] in ("Z", "P")} == {"P"}
     assert all("std(P)" in i.value for i in at.info[1:])  # both status boxes judge P
+
+
+def test_the_server_process_never_imports_torch():
+    """Only the training workers import torch (classroom/pool.py): the server's imports stay
+    light and a cold start's first page does not wait for torch (issue 10 §2)."""
+    code = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
+            f"at = AppTest.from_file({str(APP)!r}, default_timeout=120)\n"
+            "at.run()\nat.button(key='step').click().run()\n"
+            "assert not at.exception, at.exception\n"
+            "assert at.session_state['_run'].steps > 0  # trained in a worker, viewed here\n"
+            "print(sorted(m for m in ('torch', 'toy.train', 'classroom.live') "
+            "if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=APP.parent, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-DATASETS = ("nuisance-clusters", "clusters", "rings", "isotropic")
+from toy.config import DATASETS
 
 
 @dataclass(frozen=True)

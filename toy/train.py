@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import torch
 from torch import Tensor
@@ -23,40 +23,12 @@ from collapse.layers import MLP
 from collapse.losses import ViewOutputs
 from collapse.recipe import Recipe
 from collapse.siamese import Siamese
-from toy.data import DATASETS, augment, make_dataset
+from toy.config import ToyConfig
+from toy.data import augment, make_dataset
 from toy.optim import SGD
 
 KNN_K = 20  # neighbours for the toy's kNN (the held-out set has 1024 points)
 KNN_T = 0.1
-
-
-@dataclass(frozen=True)
-class ToyConfig:
-    """Everything about a toy run except the recipe and the seeds (toy-notes' working setup)."""
-
-    dataset: str = "nuisance-clusters"
-    dim: int = 16
-    hidden: int = 64
-    batch: int = 256
-    lr: float = 0.05
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    augmentation: float = 1.0
-    train_size: int = 4096
-    test_size: int = 1024
-
-    def __post_init__(self) -> None:
-        if self.dataset not in DATASETS:
-            raise ValueError(f"dataset={self.dataset!r} is not one of {', '.join(DATASETS)}")
-        for name, low in (("dim", 2), ("hidden", 1), ("batch", 2), ("train_size", 2),
-                          ("test_size", 2)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name}={value!r} must be an integer >= {low}")
-        for name in ("lr", "momentum", "weight_decay", "augmentation"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name}={value!r} must be a finite number >= 0")
 
 
 def _detached(v: ViewOutputs) -> ViewOutputs:

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from classroom.controls import DEFAULTS, config_of
-from classroom.live import TICKS_PER_S
+from classroom.pace import TICKS_PER_S
 from classroom.pool import Pool, PoolError, RemoteRun, pool_size
 from collapse.recipe import preset
 
