@@ -1,6 +1,7 @@
 """The toy's update step: SGD with momentum and weight decay, without ``torch.optim``.
 
-SimSiam trains with plain SGD, momentum 0.9 and weight decay (paper §3, "Baseline settings").
+The standard SimSiam recipe trains with SGD, momentum 0.9 and weight decay (the SimSiam paper's
+appendix D; the paper under study does not state its own), and so does the toy (toy.config).
 This is the same update as ``torch.optim.SGD(params, lr, momentum, weight_decay=...,
 foreach=True)``, bit for bit: the same ``torch._foreach_*`` operations in the same order as
 torch's ``_multi_tensor_sgd`` (dampening 0, no Nesterov)::
