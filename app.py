@@ -9,11 +9,17 @@ collapse.losses.pair.
 
 from __future__ import annotations
 
-import math
+from classroom.pool import RemoteRun, shared_pool
 
-import streamlit as st
+# First of all: the sessions' runs train in worker processes, started (and warmed) once. On a
+# cold server their torch import then overlaps the page's own imports (issue 10 §2).
+shared_pool()
 
-from classroom.controls import (
+import math  # noqa: E402
+
+import streamlit as st  # noqa: E402
+
+from classroom.controls import (  # noqa: E402
     BY_NAME,
     CONTROLS,
     RECIPE_FIELDS,
@@ -27,14 +33,12 @@ from classroom.controls import (
     to_query,
     why_not,
 )
-from classroom.lessons import LESSONS, Lesson, lesson
-from classroom.live_figures import live_figures
-from classroom.pace import TICKS_PER_S
-from classroom.pool import RemoteRun, shared_pool
-from collapse.recipe import PRESETS, name_of, preset
+from classroom.lessons import LESSONS, Lesson, lesson  # noqa: E402
+from classroom.live_figures import live_figures  # noqa: E402
+from classroom.pace import TICKS_PER_S  # noqa: E402
+from collapse.recipe import PRESETS, name_of, preset  # noqa: E402
 
 TICK_INTERVAL_S = 1 / TICKS_PER_S  # a live picture at 10 updates/s
-shared_pool()  # the sessions' runs train in worker processes, started (and warmed) once
 S = st.session_state
 
 st.set_page_config(page_title="SimSiam collapse, live", layout="wide")

@@ -7,6 +7,7 @@ a notice when a change restarts the run).
 A ``run_every`` fragment never ticks in AppTest: while playing, every ``run()`` is one tick.
 """
 
+import ast
 import json
 import os
 import re
@@ -336,3 +337,15 @@ def test_the_server_process_never_imports_torch():
                           text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_pool_starts_before_the_page_imports_anything_else():
+    """On a cold server the workers' torch import overlaps the page's own imports (issue 10
+    §2): ``shared_pool()`` comes before every import but its own module's."""
+    body = ast.parse(APP.read_text()).body
+    start = next(i for i, node in enumerate(body) if isinstance(node, ast.Expr)
+                 and isinstance(node.value, ast.Call)
+                 and getattr(node.value.func, "id", None) == "shared_pool")
+    before = [node.module for node in body[:start] if isinstance(node, ast.ImportFrom)]
+    assert before == ["__future__", "classroom.pool"]
+    assert not any(isinstance(node, ast.Import) for node in body[:start])
