@@ -18,8 +18,11 @@ for ``IDLE_AFTER_S`` (its tab closed) stops training; a RemoteRun that is garbag
 closes its run.
 
 The workers are fresh interpreters (never a ``fork`` of a threaded server), joined to the server
-by a socket; each imports torch once and warms up (the first optimizer imports
-``torch._dynamo``, 2 s), so a page opened on a running server finds them ready.
+by a socket; each imports torch once and warms up (builds, ticks and draws a throw-away run:
+0.35-0.4 s once torch is imported, BENCHMARKS.md), so a page opened on a running server finds
+them ready. Only the workers import torch: the server imports this module, the controls and the
+pace, none of which does, and app.py starts the pool before its other imports, so that on a cold
+server the workers' torch import overlaps the page's own work.
 """
 
 from __future__ import annotations
@@ -132,8 +135,9 @@ def _view(hosted: _Hosted, figure_options: dict[str, object] | None) -> View:
 
 
 def _warm_up() -> None:
-    """Pay torch's one-time costs now (the first optimizer imports torch._dynamo, 2 s; the
-    first figures), not on a student's first page."""
+    """Pay the one-time costs of a first run now (torch's first operations, the first
+    figures), not on a student's first page. The update step is toy.optim's, which does not
+    import ``torch._dynamo`` as ``torch.optim``'s first use does (1.7-1.8 s, BENCHMARKS.md)."""
     from classroom import charts
     from classroom.controls import DEFAULTS, config_of
     from classroom.live import LiveRun
