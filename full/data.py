@@ -7,20 +7,23 @@ full-notes "speed tricks").
 - ``cifar10`` / ``cifar100``: through ``torchvision.datasets``, downloaded on first use into
   ``data_dir``. Offline and absent, :class:`DataError` says in one line where to put the files.
 - ``shapes``: procedurally generated from a seed, no download: 10 classes = 5 shapes (disk,
-  square, triangle, ring, cross) x 2 textures (solid, striped), each drawn large and near the
-  centre (radius 0.32-0.45 of the image, like a CIFAR object) at a random rotation, in a grey
-  level on a noisy background. The label survives every SimSiam augmentation: a crop of scale
-  >= 0.2 almost always holds part of the shape, and brightness, colour and flips do not define
-  the class. With small shapes (radius 0.2-0.32) many crops held background only, and 3 epochs
-  of SimSiam did not beat the untrained network's kNN (BENCHMARKS.md, full/).
-- ``shapes-spread`` (issue 9): the same with the shape anywhere in the middle 40 % of the image
-  at a radius of 0.25-0.42, so that raw pixels cannot match images by where the shape lies
-  (raw-pixel kNN 37-39 % instead of 56 %). Position and scale are what RandomResizedCrop
-  varies, yet SimSiam with the CPU defaults learned less here: 50.6 % kNN on one seed, below
-  the raw pixels on two others. Nuisances that both views share (a light gradient, a colour
-  clutter field, stripes turned with the shape; :class:`ShapesStyle`) lowered the raw-pixel kNN
-  further but SimSiam's more: SimSiam learns what its two views have in common
-  (BENCHMARKS.md, full/).
+  square, triangle, ring, cross) x 2 textures (solid, striped), each drawn large (radius
+  0.30-0.45 of the image, like a CIFAR object) anywhere in the middle 40 % of the image, at a
+  random rotation, with its stripes turned with it, in a grey level on a noisy background. The
+  label survives every SimSiam augmentation: a crop of scale >= 0.2 almost always holds part of
+  the shape, and brightness, colour and flips do not define the class. What raw pixels match on
+  (where the shape lies, which way its stripes run) varies from image to image: a kNN on raw
+  pixels reaches 29.8-32.5 % (seeds 0, 1), the CPU demo's SimSiam (7 epochs) 56-62 % (issue 9
+  §4; BENCHMARKS.md, "Issue 9 §4: the new `shapes`", tells how this style was found).
+- ``shapes-centred``: the earlier default, the shape near the centre with vertical stripes.
+  Raw pixels reach 55.6 % there, as much as 3 epochs of SimSiam: the stripes' direction and the
+  shape's place were the same in every image, so raw pixels matched them.
+- ``shapes-spread``: the shape anywhere in the middle 40 % at a radius of 0.25-0.42, stripes
+  vertical (raw-pixel kNN 37-39 %). With smaller shapes SimSiam learned less (50.6 % kNN on one
+  seed, below the raw pixels on two others): more crops miss the shape. Nuisances that both
+  views share (a light gradient, a colour clutter field, a random tint; :class:`ShapesStyle`)
+  lowered the raw-pixel kNN further but SimSiam's more: SimSiam learns what its two views have
+  in common (BENCHMARKS.md, full/).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-DATASETS = ("cifar10", "cifar100", "shapes", "shapes-spread")
+DATASETS = ("cifar10", "cifar100", "shapes", "shapes-centred", "shapes-spread")
 SHAPES = ("disk", "square", "triangle", "ring", "cross")
 TEXTURES = ("solid", "striped")
 # CIFAR-10 channel statistics (of the training set, in [0, 1]); used for every dataset here.
@@ -64,8 +67,9 @@ class ShapesStyle:
     gradient in a random direction; ``clutter`` the amplitude of a smooth random colour field
     (4 x 4 per channel, bicubic to the image size); both lie over the whole image, the shape
     included. ``turn_stripes`` turns the stripes with the shape (else they are vertical). The
-    last three are off by default: they were tried for issue 9 and hurt SimSiam more than they
-    hurt raw pixels (the module docstring); they stay to repeat that measurement.
+    ramp and the clutter are off in every built-in style: they were tried for issue 9 and hurt
+    SimSiam more than they hurt raw pixels (the module docstring); they stay to repeat that
+    measurement.
     """
 
     radius: tuple[float, float] = (0.32, 0.45)
@@ -78,17 +82,17 @@ class ShapesStyle:
     noise: float = 0.06
 
 
-# ``shapes``: large centred shapes, vertical stripes, flat backgrounds. Its raw pixels alone
-# reach a kNN of 55.6 % (seed 0), 7-12 points below 3 epochs of SimSiam.
+# ``shapes`` (issue 9 §4): large shapes anywhere in the middle 40 %, stripes turned with them.
+TURNED = ShapesStyle(radius=(0.30, 0.45), center=(0.3, 0.7), turn_stripes=True)
+# ``shapes-centred``: the earlier default, large centred shapes, vertical stripes.
 CENTRED = ShapesStyle()
-# ``shapes-spread`` (issue 9): the shape anywhere in the middle 40 % at radius 0.25-0.42. Raw
-# pixels fall to 37-39 %, but SimSiam with the CPU defaults fell further on 2 of 3 seeds.
+# ``shapes-spread``: smaller shapes anywhere in the middle 40 %, vertical stripes.
 SPREAD = ShapesStyle(radius=(0.25, 0.42), center=(0.3, 0.7))
-SHAPES_STYLES = {"shapes": CENTRED, "shapes-spread": SPREAD}
+SHAPES_STYLES = {"shapes": TURNED, "shapes-centred": CENTRED, "shapes-spread": SPREAD}
 
 
 def shapes(n: int, seed: int, size: int = 32,
-           style: ShapesStyle = CENTRED) -> tuple[Tensor, Tensor]:
+           style: ShapesStyle = TURNED) -> tuple[Tensor, Tensor]:
     """``n`` images of the ``shapes`` dataset, (n, 3, size, size) uint8, and their labels."""
     g = torch.Generator().manual_seed(seed)
 
@@ -183,7 +187,7 @@ def load(name: str, data_dir: str | pathlib.Path = "data", seed: int = 0,
          download: bool = True) -> ImageData:
     """The dataset ``name`` (one of :data:`DATASETS`), optionally cut to the first N images.
 
-    ``shapes`` and ``shapes-spread`` are generated with ``train_size`` (default 4096) and
+    The built-in ``shapes`` styles are generated with ``train_size`` (default 4096) and
     ``test_size`` (default 1024) images from ``seed`` (train) and ``seed + 1`` (test).
     """
     if name in SHAPES_STYLES:

@@ -271,13 +271,13 @@ def test_the_transcript_matcher():
 @pytest.fixture(scope="module")
 def tiny_full_runs(tmp_path_factory) -> pathlib.Path:
     """A folder holding ``runs/full/shapes-simsiam`` and ``runs/full/shapes-no-stop-gradient``:
-    three epochs of the real full/ pipeline each, on a tiny network and dataset."""
+    seven epochs (chapter 8's) of the real full/ pipeline each, on a tiny network and dataset."""
     pytest.importorskip("full.train")
     root = tmp_path_factory.mktemp("tiny-full")
     for recipe in ("simsiam", "no-stop-gradient"):
         out = root / "runs" / "full" / f"shapes-{recipe}"
         with contextlib.redirect_stderr(io.StringIO()):
-            assert _main("full.train", ["--dataset", "shapes", "--epochs", "3", "--recipe",
+            assert _main("full.train", ["--dataset", "shapes", "--epochs", "7", "--recipe",
                                         recipe, *TINY_FULL, "--out", str(out)]) == 0
     return root
 
