@@ -446,12 +446,13 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--browser-sessions={args.browser_sessions!r}: comma-separated integers")
     if any(n < 1 for n in counts):
         parser.error(f"--browser-sessions={args.browser_sessions!r}: each count must be >= 1")
-    torch.set_num_threads(1)  # as the app's workers: one thread per process
-
     if args.first_picture_repeats < 1:
         parser.error(f"--first-picture-repeats={args.first_picture_repeats}: must be >= 1")
     if args.plotly_partial is not None and not args.plotly_partial.is_file():
         parser.error(f"--plotly-partial={str(args.plotly_partial)!r} is not a file")
+    # As the app's workers: one thread per process. Only once every flag is valid: a refused
+    # flag must leave the caller's process as it was (pytest's runs the full/ tests after).
+    torch.set_num_threads(1)
     rows: list[tuple[str, str, str]] = []
     if args.first_picture:
         if not args.no_options:

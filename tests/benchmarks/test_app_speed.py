@@ -5,15 +5,20 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from benchmarks import app_speed
 
 
 def test_a_bad_repeat_count_is_refused_in_process(capsys):
+    threads = torch.get_num_threads()
     with pytest.raises(SystemExit) as exit_info:
         app_speed.main(["--first-picture", "--first-picture-repeats", "0"])
     assert exit_info.value.code == 2
     assert "--first-picture-repeats=0: must be >= 1" in capsys.readouterr().err
+    # A refused flag changes nothing in the caller's process: the thread count leaked once and
+    # made a later bit-for-bit resume test compare a 1-thread run with a 2-thread one.
+    assert torch.get_num_threads() == threads
 
 
 def test_a_bad_repeat_count_is_refused_as_a_subprocess():
