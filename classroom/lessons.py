@@ -14,7 +14,7 @@ from typing import Literal
 from classroom.pace import STEPS_PER_TICK, TICKS_PER_S
 
 # Training steps per second a class sees in a lesson (two recipes side by side): at most the
-# class pace (classroom.live: 15 steps a tick, 10 ticks a second), at least 25 (700-950 steps in
+# class pace (classroom.pace: 15 steps a tick, 10 ticks a second), at least 25 (700-950 steps in
 # 25 s were measured in Chromium on a busy machine before the pace, issue 10). A lesson's outcome
 # must hold over the whole range.
 CLASSROOM_STEPS_PER_S = (25, STEPS_PER_TICK * TICKS_PER_S)
