@@ -19,7 +19,7 @@ closes its run.
 
 The workers are fresh interpreters (never a ``fork`` of a threaded server), joined to the server
 by a socket; each imports torch once and warms up (builds, ticks and draws a throw-away run:
-0.35-0.4 s once torch is imported, BENCHMARKS.md), so a page opened on a running server finds
+0.35-0.45 s once torch is imported, BENCHMARKS.md), so a page opened on a running server finds
 them ready. Only the workers import torch: the server imports this module, the controls and the
 pace, none of which does, and app.py starts the pool before its other imports, so that on a cold
 server the workers' torch import overlaps the page's own work.
@@ -310,12 +310,27 @@ class _Worker:
 
 
 class Pool:
-    """``size`` worker processes; :meth:`worker` names the least busy for a new run."""
+    """``size`` worker processes; :meth:`worker` names the least busy for a new run.
+
+    The first worker starts at once, the others once it has answered (torch imported, warmed
+    up): on a cold server the first page waits for one worker only, whose torch import then
+    shares the cores with the server and the browser but not with the other workers
+    (BENCHMARKS.md, first picture)."""
 
     def __init__(self, size: int, warm: bool = True, idle_after_s: float = IDLE_AFTER_S) -> None:
         self._args = (warm, idle_after_s)
-        self.workers = [_Worker(*self._args) for _ in range(size)]
+        self.workers = [_Worker(*self._args)]
         self._lock = threading.Lock()
+        self._closed = False
+        threading.Thread(target=self._start_others, args=(size - 1,), daemon=True,
+                         name="classroom-pool-start").start()
+
+    def _start_others(self, count: int) -> None:
+        with contextlib.suppress(PoolError):  # a dead first worker: start the others anyway
+            self.workers[0].call("stats")
+        with self._lock:
+            if not self._closed:
+                self.workers += [_Worker(*self._args) for _ in range(count)]
 
     def worker(self) -> _Worker:
         """The worker with the fewest open runs (a dead one is replaced first)."""
@@ -333,8 +348,10 @@ class Pool:
         return [w.call("stats") for w in self.workers]
 
     def close(self) -> None:
-        for w in self.workers:
-            w.stop()
+        with self._lock:
+            self._closed = True
+            for w in self.workers:
+                w.stop()
 
 
 _POOL: Pool | None = None

@@ -23,6 +23,7 @@ WAIT_S = 60.0  # a worker on a loaded machine may take long to import torch
 @pytest.fixture(scope="module")
 def pool():
     workers = Pool(2, warm=False, idle_after_s=IDLE_S)
+    _until(lambda: len(workers.workers) == 2)  # the second starts once the first answered
     yield workers
     workers.close()
 
@@ -131,6 +132,20 @@ def test_a_dead_worker_gives_a_clear_error_and_is_replaced(pool):  # last: it ki
     fresh = RemoteRun([preset("simsiam")], CONFIG, seed=0, pool=pool)
     assert fresh.refresh().steps == 0
     assert all(worker.alive for worker in pool.workers)
+
+
+def test_the_first_worker_starts_alone_and_the_others_once_it_answers():
+    """On a cold server the first page waits for one worker, not for two importing torch at
+    once on two cores (issue 10 §2)."""
+    pool = Pool(3, warm=False)
+    try:
+        (first,) = pool.workers  # torch takes seconds to import: nobody has answered yet
+        assert first.call("stats")["runs"] == 0
+        _until(lambda: len(pool.workers) == 3)
+        assert pool.workers[0] is first
+        assert [s["runs"] for s in pool.stats()] == [0, 0, 0]
+    finally:
+        pool.close()
 
 
 def test_pool_size_is_the_cores_or_a_valid_override(monkeypatch):
