@@ -313,24 +313,31 @@ class Pool:
     """``size`` worker processes; :meth:`worker` names the least busy for a new run.
 
     The first worker starts at once, the others once it has answered (torch imported, warmed
-    up): on a cold server the first page waits for one worker only, whose torch import then
-    shares the cores with the server and the browser but not with the other workers
-    (BENCHMARKS.md, first picture)."""
+    up) or a second run is opened, whichever comes first: on a cold server the first page waits
+    for one worker only, whose torch import then shares the cores with the server and the
+    browser but not with the other workers (BENCHMARKS.md, first picture), and a class opening
+    the link at once is still spread over all the workers."""
 
     def __init__(self, size: int, warm: bool = True, idle_after_s: float = IDLE_AFTER_S) -> None:
         self._args = (warm, idle_after_s)
         self.workers = [_Worker(*self._args)]
         self._lock = threading.Lock()
         self._closed = False
-        threading.Thread(target=self._start_others, args=(size - 1,), daemon=True,
+        self._unstarted = size - 1
+        threading.Thread(target=self._start_others_once_answered, daemon=True,
                          name="classroom-pool-start").start()
 
-    def _start_others(self, count: int) -> None:
+    def _start_others_once_answered(self) -> None:
         with contextlib.suppress(PoolError):  # a dead first worker: start the others anyway
             self.workers[0].call("stats")
         with self._lock:
-            if not self._closed:
-                self.workers += [_Worker(*self._args) for _ in range(count)]
+            self._start_others()
+
+    def _start_others(self) -> None:
+        """Start the workers not started yet (called with the lock held)."""
+        if not self._closed:
+            self.workers += [_Worker(*self._args) for _ in range(self._unstarted)]
+            self._unstarted = 0
 
     def worker(self) -> _Worker:
         """The worker with the fewest open runs (a dead one is replaced first)."""
@@ -338,6 +345,8 @@ class Pool:
             for i, w in enumerate(self.workers):
                 if not w.alive:
                     self.workers[i] = _Worker(*self._args)
+            if min(w.runs for w in self.workers) > 0:
+                self._start_others()
             chosen = min(self.workers, key=lambda w: w.runs)
             chosen.runs += 1
             return chosen

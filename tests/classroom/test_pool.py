@@ -148,6 +148,19 @@ def test_the_first_worker_starts_alone_and_the_others_once_it_answers():
         pool.close()
 
 
+def test_a_second_run_starts_the_other_workers_at_once():
+    """A class opening the link together is spread over the workers, not all on the first."""
+    pool = Pool(2, warm=False)
+    try:
+        first = pool.worker()
+        assert len(pool.workers) == 1  # nobody has answered yet: torch takes seconds
+        second = pool.worker()
+        assert second is not first
+        assert pool.workers == [first, second]
+    finally:
+        pool.close()
+
+
 def test_pool_size_is_the_cores_or_a_valid_override(monkeypatch):
     monkeypatch.delenv("CLASSROOM_WORKERS", raising=False)
     assert pool_size() == len(os.sched_getaffinity(0))
