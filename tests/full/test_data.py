@@ -63,3 +63,10 @@ def test_each_nuisance_is_drawn_from_the_style(one_thread):
         spread.append(cx.std().item())
     assert spread[0] < 1.0 < 3.0 < spread[1]  # pixels: centred, then anywhere in the middle 40 %
     assert torch.equal(data.shapes(8, seed=2)[0], data.shapes(8, seed=2)[0])
+
+
+def test_full_train_offers_exactly_the_datasets_full_data_loads():
+    # full.train keeps its own tuple so that a bad flag is refused before torch is imported;
+    # this test is what keeps the two the same.
+    from full import train
+    assert train.DATASETS == data.DATASETS

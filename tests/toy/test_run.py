@@ -72,10 +72,6 @@ def test_unknown_dataset_is_one_line_parser_error(tmp_path, capsys):
     assert all(name in line for name in DATASETS)
 
 
-def test_help_lists_the_datasets_of_toy_data():
-    assert ", ".join(DATASETS) == run.DATASET_NAMES
-
-
 def _metrics(out: pathlib.Path) -> dict:
     return json.loads((out / "metrics.json").read_text())
 
