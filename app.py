@@ -9,11 +9,12 @@ collapse.losses.pair.
 
 from __future__ import annotations
 
-from classroom.pool import RemoteRun, shared_pool
+from classroom.pool import RemoteRun, start_shared_pool
 
 # First of all: the sessions' runs train in worker processes, started (and warmed) once. On a
-# cold server their torch import then overlaps the page's own imports (issue 10 §2).
-shared_pool()
+# cold server their torch import then overlaps the page's own imports (issue 10 §2). A bad
+# $CLASSROOM_WORKERS is said on the page in one line (below), not as a traceback.
+POOL_REFUSED = start_shared_pool()
 
 import math  # noqa: E402
 
@@ -42,6 +43,9 @@ TICK_INTERVAL_S = 1 / TICKS_PER_S  # a live picture at 10 updates/s
 S = st.session_state
 
 st.set_page_config(page_title="SimSiam collapse, live", layout="wide")
+if POOL_REFUSED:
+    st.error(f"The app cannot start its training workers: {POOL_REFUSED}.")
+    st.stop()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -376,6 +376,16 @@ def shared_pool() -> Pool:
         return _POOL
 
 
+def start_shared_pool() -> str | None:
+    """Start :func:`shared_pool` now; the one-line reason it cannot (a bad
+    ``$CLASSROOM_WORKERS``), else None. The app shows the reason instead of a traceback."""
+    try:
+        shared_pool()
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 _run_ids = itertools.count()
 
 

@@ -341,11 +341,26 @@ def test_the_server_process_never_imports_torch():
 
 def test_the_pool_starts_before_the_page_imports_anything_else():
     """On a cold server the workers' torch import overlaps the page's own imports (issue 10
-    §2): ``shared_pool()`` comes before every import but its own module's."""
+    §2): ``start_shared_pool()`` comes before every import but its own module's."""
     body = ast.parse(APP.read_text()).body
-    start = next(i for i, node in enumerate(body) if isinstance(node, ast.Expr)
+    start = next(i for i, node in enumerate(body) if isinstance(node, ast.Assign)
                  and isinstance(node.value, ast.Call)
-                 and getattr(node.value.func, "id", None) == "shared_pool")
+                 and getattr(node.value.func, "id", None) == "start_shared_pool")
     before = [node.module for node in body[:start] if isinstance(node, ast.ImportFrom)]
     assert before == ["__future__", "classroom.pool"]
     assert not any(isinstance(node, ast.Import) for node in body[:start])
+
+
+def test_a_bad_worker_count_is_one_line_on_the_page():
+    """``CLASSROOM_WORKERS=abc``: the page says so in one line, no traceback (a fresh
+    interpreter: the pool is started once per process)."""
+    code = ("from streamlit.testing.v1 import AppTest\n"
+            f"at = AppTest.from_file({str(APP)!r}, default_timeout=60)\n"
+            "at.run()\n"
+            "print(bool(at.exception), [e.value for e in at.error])\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=APP.parent, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "CLASSROOM_WORKERS": "abc"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("False ["), last
+    assert "CLASSROOM_WORKERS='abc' must be an integer >= 1" in last
