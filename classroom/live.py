@@ -59,16 +59,20 @@ class LiveRun:
 
     def tick(self, budget_s: float | None = None, steps: int | None = None) -> int:
         """Train every run for the same number of steps, record; return the steps: exactly
-        ``steps``, else :data:`STEPS_PER_TICK` or as many as fit in ``budget_s`` seconds
-        (default: :data:`TICK_BUDGET_S`) if fewer."""
+        ``steps``, else :data:`STEPS_PER_TICK` or as many as fit in ``budget_s`` seconds of
+        CPU time (default: :data:`TICK_BUDGET_S`) if fewer."""
         if budget_s is None:
             budget_s = TICK_BUDGET_S
         k = steps or max(1, min(STEPS_PER_TICK, int(budget_s / self.step_time)))
         with self.lock:
-            start = time.perf_counter()
+            # The step time is this thread's CPU time, not the wall clock: on a busy machine the
+            # wall clock also counts the time other processes held the core, and a tick then
+            # trained fewer steps exactly when the class was large (issue 10: each of three
+            # sessions fell to 52-67 steps/s while its worker had CPU to spare).
+            start = time.thread_time()
             for sim in self.sims:
                 sim.step(k)
-            self.step_time = 0.7 * self.step_time + 0.3 * (time.perf_counter() - start) / k
+            self.step_time = 0.7 * self.step_time + 0.3 * (time.thread_time() - start) / k
             for index in range(len(self.sims)):
                 self._record(index)
             self.ticks += 1

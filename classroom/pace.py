@@ -13,4 +13,4 @@ TICKS_PER_S = 10  # the app redraws at 10 updates/s (app.TICK_INTERVAL_S = 1 / T
 # depended on how many others were playing. At the pace every session sees the same run while
 # the machine has the cores for it, and the same share of them when it does not.
 STEPS_PER_TICK = 15
-TICK_BUDGET_S = 0.06  # the most training time per tick of a session (all its runs together)
+TICK_BUDGET_S = 0.06  # the most CPU time a tick of a session trains (all its runs together)

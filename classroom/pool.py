@@ -5,12 +5,12 @@ The toy's steps are small tensor operations, mostly Python time under the GIL, s
 add up: two threads training in one process made 160 steps/s together against 215 for one alone
 (BENCHMARKS.md), and a class of three already asked that process for more than one core.
 
-How: a :class:`Pool` of worker processes, one per core, each hosting the :class:`LiveRun` of some
-sessions (the least busy worker takes a new run). A worker trains its playing runs itself, one
-tick at a time (``STEPS_PER_TICK`` steps, the class pace, exactly a lone session's tick),
-earliest due first, each at most ``TICKS_PER_S`` ticks a second: a session trains at the same
-pace alone or in a class while the cores allow it; past that, the worker's core is shared
-fairly. Between two ticks the worker answers requests, so
+How: a :class:`Pool` of worker processes, one per core but one (:func:`pool_size`), each
+hosting the :class:`LiveRun` of some sessions (the least busy worker takes a new run). A worker
+trains its playing runs itself, one tick at a time (``STEPS_PER_TICK`` steps, the class pace,
+exactly a lone session's tick), earliest due first, each at most ``TICKS_PER_S`` ticks a
+second: a session trains at the same pace alone or in a class while the cores allow it; past
+that, the worker's core is shared fairly. Between two ticks the worker answers requests, so
 the server never waits for more than one tick. The app holds a :class:`RemoteRun`, a proxy with
 the LiveRun methods the page uses, reading a :class:`View` (the latest metrics, banners and the
 figures as JSON, built in the worker) fetched once per update. A run that nobody has looked at
@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # the server imports this module first: torch is imported by 
 ROOT = Path(__file__).resolve().parents[1]
 IDLE_AFTER_S = 5.0  # a playing run not viewed for this long stops training (a closed tab)
 CALL_TIMEOUT_S = 120.0  # a cold worker on a loaded machine takes seconds to import torch
-WORKERS_ENV = "CLASSROOM_WORKERS"  # overrides the pool size (default: the usable cores)
+WORKERS_ENV = "CLASSROOM_WORKERS"  # overrides the pool size (default: the usable cores but one)
 
 
 class PoolError(RuntimeError):
@@ -57,11 +57,20 @@ class PoolError(RuntimeError):
 
 
 def pool_size() -> int:
-    """Worker processes: ``$CLASSROOM_WORKERS`` if set (an integer >= 1), else the usable
-    cores."""
+    """Worker processes: ``$CLASSROOM_WORKERS`` if set (an integer >= 1), else the usable cores
+    but one, at least one.
+
+    The core left over is the server's: Streamlit reruns every session's page in its one
+    Python process, so it needs up to a core of its own (and, on the teacher's laptop, the
+    projector's browser shares it). With a worker on every core, a class that asks for more
+    training than the machine has (ten sessions on two cores) kept every core busy with
+    training: pages stopped updating and Pause waited. Measured end to end in Chromium on two
+    cores (BENCHMARKS.md, "Issue 10, third round"): one worker gave each of ten sessions
+    41-43 steps/s and 2.1-2.3 updates/s, where two workers left the pages without updates.
+    """
     value = os.environ.get(WORKERS_ENV)
     if value is None:
-        return max(1, len(os.sched_getaffinity(0)))
+        return max(1, len(os.sched_getaffinity(0)) - 1)
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"{WORKERS_ENV}={value!r} must be an integer >= 1")
     return int(value)

@@ -30,6 +30,24 @@ def test_tick_takes_between_one_and_max_steps_and_runs_in_lock_step():
     assert run.latest(0)["step"] == run.steps
 
 
+def test_a_busy_machine_does_not_shrink_the_tick(monkeypatch):
+    """Time the core spends on other processes is not this run's step time: a tick whose wall
+    clock is stretched (here by a sleep in every step, as a preempted worker's is) still trains
+    the class pace, STEPS_PER_TICK steps."""
+    import time
+
+    run = LiveRun([preset("simsiam")], CONFIG, seed=0)
+    step = run.sims[0].step
+
+    def preempted(k):
+        time.sleep(0.01 * k)  # 10 ms of wall clock per step, no CPU
+        return step(k)
+
+    monkeypatch.setattr(run.sims[0], "step", preempted)
+    taken = [run.tick() for _ in range(4)]
+    assert taken == [live.STEPS_PER_TICK] * 4
+
+
 def test_history_stays_bounded_after_many_ticks(monkeypatch):
     monkeypatch.setattr(live, "HISTORY", 6)
     monkeypatch.setattr(live, "KNN_EVERY", 2)

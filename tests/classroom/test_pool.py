@@ -161,9 +161,13 @@ def test_a_second_run_starts_the_other_workers_at_once():
         pool.close()
 
 
-def test_pool_size_is_the_cores_or_a_valid_override(monkeypatch):
+def test_pool_size_is_the_cores_but_one_or_a_valid_override(monkeypatch):
     monkeypatch.delenv("CLASSROOM_WORKERS", raising=False)
-    assert pool_size() == len(os.sched_getaffinity(0))
+    assert pool_size() == max(1, len(os.sched_getaffinity(0)) - 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert pool_size() == 1  # one core: one worker, never none
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert pool_size() == 7  # the server keeps a core
     monkeypatch.setenv("CLASSROOM_WORKERS", "3")
     assert pool_size() == 3
     for bad in ("0", "two", "-1"):
