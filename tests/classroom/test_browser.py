@@ -1,0 +1,44 @@
+"""Tests for classroom.browser: the benchmark's and the browser test's Chromium at low priority
+really is at low priority, renderers included (issue 10 §1)."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from classroom import browser
+
+AUTOGROUPS = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
+def _renderers() -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"--type=renderer" in (entry / "cmdline").read_bytes():
+                found.add(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+@pytest.mark.skipif(not AUTOGROUPS.exists() or AUTOGROUPS.read_text().strip() != "1",
+                    reason="the kernel does not group processes by session (autogroup)")
+def test_a_low_priority_browser_is_lowered_as_a_group(tmp_path):
+    """With Linux's autogroups a nice value ranks a process only within its session, and
+    Playwright starts the browser in a session of its own: ``nice -n 19`` alone left three
+    browsers 1.2 of the 2 cores. The session's group itself must be at 19."""
+    from playwright.sync_api import sync_playwright
+
+    before = _renderers()
+    with sync_playwright() as playwright:
+        chromium = browser.launch(playwright, tmp_path, nice=19)
+        try:
+            chromium.new_page().goto("data:text/html,<p>a student's page</p>")
+            mine = _renderers() - before
+            groups = {(Path(f"/proc/{pid}/autogroup")).read_text().split()[-1] for pid in mine}
+        finally:
+            chromium.close()
+    assert mine, "no renderer process found"
+    assert groups == {"19"}, groups
