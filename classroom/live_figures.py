@@ -23,6 +23,11 @@ traces are drawn as they are, and the center vector o is drawn too. Only once th
 painted does the page ask for plotly.js. The first ``Plotly.react`` of the picture then replaces
 the preview. BENCHMARKS.md has the times ("First picture with a 2-D preview").
 
+The 3-D scene is drawn at the screen's pixel ratio (``plotGlPixelRatio``), not plotly's
+default of 2, which drew four times the pixels: in Chromium without a GPU (software WebGL,
+whose every frame the page's main thread waits to read back) a lone session's picture went from
+6.3 to 7.1-7.3 updates/s (BENCHMARKS.md, "Issue 10, third round").
+
 Known limit (Streamlit 1.67's frontend): right after Play or Pause, the switch between full runs
 and the fragment's timed runs sometimes drops the iframe and mounts it again (about one start in
 three, in Chromium on this machine). The new frame starts afresh, preview first, while plotly.js
@@ -66,7 +71,8 @@ html, body { margin: 0; overflow: hidden; background: transparent; }
 </style></head>
 <body><div id="figures"></div><script>
 "use strict";
-const CONFIG = {displayModeBar: false, responsive: true};
+const CONFIG = {displayModeBar: false, responsive: true,
+                plotGlPixelRatio: Math.max(1, Math.min(4, window.devicePixelRatio || 1))};
 const root = document.getElementById("figures");
 const send = (type, data) =>
   window.parent.postMessage(Object.assign({isStreamlitMessage: true, type: type}, data), "*");

@@ -136,7 +136,12 @@ def test_the_picture_is_previewed_before_plotly_js_has_loaded(d):
 
             held[0].fulfill(path=folder / "plotly.min.js")
             if d == 3:
-                frame.locator("#picture .gl-container canvas").first.wait_for(timeout=30_000)
+                canvas = frame.locator("#picture .gl-container canvas").first
+                canvas.wait_for(timeout=30_000)
+                # The scene is drawn at the screen's pixel ratio (1 here), not plotly's default
+                # of 2: four times the pixels, which software WebGL paid on every update.
+                width, shown = canvas.evaluate("c => [c.width, c.clientWidth]")
+                assert width == shown > 0, (width, shown)
             else:
                 frame.locator("#picture .main-svg").first.wait_for(timeout=30_000)
             frame.locator("#covariance .main-svg").first.wait_for(timeout=30_000)
