@@ -336,9 +336,36 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far (user + system, Linux /proc) by the app's server, its training
+    workers and every Chromium process on the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    workers = set(_children(server_pid))
+    used = {"server": 0.0, "workers": 0.0, "browsers": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        pid = int(entry.name)
+        if pid == server_pid:
+            used["server"] += seconds
+        elif pid in workers:
+            used["workers"] += seconds
+        elif name.startswith("chrom"):
+            used["browsers"] += seconds
+    return used
+
+
 def _play_sessions(chromium, url: str, n: int, seconds: float) -> dict[str, float]:
-    """``n`` fresh contexts press Play; after 2 s their rates over ``seconds``; then each
-    presses Pause (the others still playing) and the time until its counter stands."""
+    """``n`` fresh contexts press Play; after 2 s their rates over ``seconds``, and the cores
+    that the server, its workers and the browsers used meanwhile; then each presses Pause (the
+    others still playing) and the time until its counter stands."""
     from classroom import browser
 
     pages = []
@@ -349,7 +376,9 @@ def _play_sessions(chromium, url: str, n: int, seconds: float) -> dict[str, floa
             browser.play(page)
         time.sleep(2.0)
         first = [browser.sample(page) for page in pages]
+        cpu_before, began = cpu_seconds(url.pid), time.perf_counter()
         time.sleep(seconds)
+        cpu_after, elapsed = cpu_seconds(url.pid), time.perf_counter() - began
         last = [browser.sample(page) for page in pages]
         rates = [browser.rates(a, b) for a, b in zip(first, last, strict=True)]
         pauses = [browser.pause_latency(page, watch_s=1.5) for page in pages]
@@ -358,7 +387,8 @@ def _play_sessions(chromium, url: str, n: int, seconds: float) -> dict[str, floa
             page.context.close()
     return {"min_steps": min(r["steps_per_s"] for r in rates),
             "mean_steps": statistics.fmean(r["steps_per_s"] for r in rates),
-            "min_updates": min(r["updates_per_s"] for r in rates), "max_pause": max(pauses)}
+            "min_updates": min(r["updates_per_s"] for r in rates), "max_pause": max(pauses),
+            **{f"cores_{k}": (cpu_after[k] - cpu_before[k]) / elapsed for k in cpu_after}}
 
 
 def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int = 19,
@@ -534,7 +564,8 @@ def session_rows(counts: list[int], seconds: float, repeats: int,
                  options: tuple[str, ...]) -> list[tuple[str, str, str]]:
     """The end-to-end rows of :func:`browser_sessions`: per N, the slowest session's steps/s
     as a share of the lone session's in the same pass (each pass's figure), the slowest
-    picture update rate and the slowest Pause."""
+    picture update rate and the slowest Pause; then the cores the browsers, the workers and the
+    server used meanwhile (a class whose sessions lag shows here which one took the cores)."""
     try:
         measured = browser_sessions(counts, seconds, repeats, options=options)
     except Exception as error:  # a browser failure still prints the other figures
@@ -566,6 +597,12 @@ def session_rows(counts: list[int], seconds: float, repeats: int,
                      + " / ".join(f"{r['min_updates']:.1f}" for r in results[n]) + "; "
                      + " / ".join(f"{r['max_pause']:.2f} s" for r in results[n]),
                      goals.get(n, "") + ("; Pause <= 0.5 s" if n in goals else "")))
+    for n in [1, *counts]:  # where the cores went while the sessions played
+        if len(results[n]) == len(lone):
+            rows.append((f"{n} session{'s' if n > 1 else ''}: cores used by the browsers; "
+                         "the training workers; the server",
+                         "; ".join(" / ".join(f"{r[f'cores_{k}']:.2f}" for r in results[n])
+                                   for k in ("browsers", "workers", "server")), ""))
     mem = measured["memory"]
     if mem:
         rows.append((f"memory with {max(counts)} sessions open: server; {mem['workers']:.0f} "

@@ -1,5 +1,6 @@
-"""Tests for benchmarks.app_speed's command line: a bad first-picture flag is refused in one
-line naming the value, before any server or browser starts."""
+"""Tests for benchmarks.app_speed: a bad first-picture flag is refused in one line naming the
+value, before any server or browser starts; the CPU split of the multi-session rows counts the
+server and its workers apart."""
 
 import subprocess
 import sys
@@ -28,3 +29,26 @@ def test_a_bad_repeat_count_is_refused_as_a_subprocess():
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].endswith("--first-picture-repeats=-1: must be >= 1")
     assert "Traceback" not in done.stderr
+
+
+def test_cpu_seconds_counts_the_server_and_its_workers_apart():
+    """The multi-session rows say which process took the cores: here this process stands for
+    the server and a busy child for a training worker."""
+    import os
+    import time
+
+    spin = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"
+    child = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(0.2)  # the child is running
+        before = app_speed.cpu_seconds(os.getpid())
+        end = time.process_time() + 0.4
+        while time.process_time() < end:  # this process busy for 0.4 s of CPU
+            pass
+        after = app_speed.cpu_seconds(os.getpid())
+    finally:
+        child.wait()
+    used = {k: after[k] - before[k] for k in after}
+    assert 0.3 <= used["server"] <= 0.6, used
+    assert used["workers"] >= 0.2, used  # the child spun meanwhile
+    assert used["browsers"] >= 0.0
