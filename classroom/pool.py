@@ -21,8 +21,9 @@ The workers are fresh interpreters (never a ``fork`` of a threaded server), join
 by a socket; each imports torch once and warms up (builds, ticks and draws a throw-away run:
 0.35-0.45 s once torch is imported, BENCHMARKS.md), so a page opened on a running server finds
 them ready. Only the workers import torch: the server imports this module, the controls and the
-pace, none of which does, and app.py starts the pool before its other imports, so that on a cold
-server the workers' torch import overlaps the page's own work.
+pace, none of which does. The server starts the pool as it starts (app.py's start-up hook), so
+that on a cold server the workers' torch import overlaps the browser's start and the first
+page's own work.
 """
 
 from __future__ import annotations
