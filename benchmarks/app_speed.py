@@ -413,6 +413,7 @@ def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int 
             serve(Path(tmp) / "streamlit.log", options=options) as url, \
             sync_playwright() as playwright:
         chromium = browser.launch(playwright, Path(tmp), nice)
+        group = browser.scheduling_group(Path(tmp))
         for _ in range(repeats):
             for n in [1, *counts]:
                 try:
@@ -439,7 +440,7 @@ def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int 
         real = browser.rates(first, browser.sample(page))
         chromium.close()
     return {"results": results, "memory": memory, "real": real,
-            "load": (min(loads), max(loads)),
+            "load": (min(loads), max(loads)), "group": group,
             "failures": failures}
 
 
@@ -612,6 +613,8 @@ def session_rows(counts: list[int], seconds: float, repeats: int,
                      f"{mem['worker_private']:.0f} MiB private together", ""))
     low, high = measured["load"]
     rows.append(("load average (1 min) during those rows", f"{low:.1f}-{high:.1f}", ""))
+    rows.append(("the stubbed browsers' scheduling group (Linux autogroup)", measured["group"],
+                 "its own, at nice 19"))
     return rows
 
 

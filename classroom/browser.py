@@ -69,10 +69,13 @@ class Sample:
     draws: int  # Plotly.react calls on the picture so far
 
 
+GROUP_FILE = "chromium-group"  # the wrapper writes its scheduling group here, once lowered
+
+
 def launch(playwright, folder: Path, nice: int = 0):
-    """Debian's chromium through Playwright; ``nice`` > 0 runs it (and its renderers) at that
-    lower priority, so that N browsers on the server's own cores stand in for N students' own
-    machines instead of taking the server's CPU.
+    """Debian's chromium through Playwright; ``nice`` (1..19) runs it (and its renderers) at
+    that lower priority, so that N browsers on the server's own cores stand in for N students'
+    own machines instead of taking the server's CPU.
 
     A plain ``nice`` is not enough, for two reasons measured on this machine (issue 10):
     Playwright starts the browser in a session of its own, and with Linux's scheduler
@@ -80,17 +83,37 @@ def launch(playwright, folder: Path, nice: int = 0):
     of the same session, while sessions share the cores evenly; and Chromium, run as root,
     sets its renderers back to nice 0 and its GPU process to -8. With ``nice -n 19`` alone,
     three stubbed browsers still took 1.2 of the 2 cores. So the wrapper also lowers its
-    session's autogroup (where there is one); the browsers then took what the server left."""
+    session's autogroup, only where it leads a session of its own (never the caller's), and
+    writes the group it got to ``folder / GROUP_FILE`` (:func:`scheduling_group`)."""
     chromium = shutil.which("chromium")
     if chromium is None:
         raise FileNotFoundError("Debian's chromium package is not installed")
     if nice:
+        if isinstance(nice, bool) or not isinstance(nice, int) or not 1 <= nice <= 19:
+            raise ValueError(f"nice={nice!r} must be an integer from 1 to 19")
         wrapper = folder / "chromium-nice"
-        wrapper.write_text(f"#!/bin/sh\n(echo {int(nice)} > /proc/self/autogroup) 2>/dev/null\n"
-                           f'exec nice -n {int(nice)} {chromium} "$@"\n')
+        wrapper.write_text(
+            "#!/bin/sh\n"
+            "if [ \"$(cut -d' ' -f6 /proc/$$/stat)\" = \"$$\" ]; then  # a session of its own\n"
+            f"  (echo {nice} > /proc/$$/autogroup) 2>/dev/null\n"
+            "fi\n"
+            f"cat /proc/$$/autogroup > '{folder / GROUP_FILE}' 2>/dev/null\n"
+            f'exec nice -n {nice} {chromium} "$@"\n')
         wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
         chromium = str(wrapper)
     return playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+
+
+def scheduling_group(folder: Path) -> str:
+    """The scheduling group a low-priority browser launched with ``folder`` runs in, as its
+    wrapper found it (e.g. ``/autogroup-946 nice 19``), and whether that is this process's own
+    group; "unknown" without the wrapper's note (no autogroups, or no low priority asked)."""
+    try:
+        group = (folder / GROUP_FILE).read_text().strip()
+        mine = Path("/proc/self/autogroup").read_text().split()[0]
+    except OSError:
+        return "unknown"
+    return group + (" (this process's own group!)" if group.split()[0] == mine else "")
 
 
 def open_session(browser, url: str, stub_plotly: bool = False, viewport=(1600, 1000)):

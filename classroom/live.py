@@ -60,15 +60,18 @@ class LiveRun:
     def tick(self, budget_s: float | None = None, steps: int | None = None) -> int:
         """Train every run for the same number of steps, record; return the steps: exactly
         ``steps``, else :data:`STEPS_PER_TICK` or as many as fit in ``budget_s`` seconds of
-        CPU time (default: :data:`TICK_BUDGET_S`) if fewer."""
+        this thread's CPU time (default: :data:`TICK_BUDGET_S`) if fewer: the workers train with
+        one torch thread, so that is all of a tick's computing."""
         if budget_s is None:
             budget_s = TICK_BUDGET_S
         k = steps or max(1, min(STEPS_PER_TICK, int(budget_s / self.step_time)))
         with self.lock:
             # The step time is this thread's CPU time, not the wall clock: on a busy machine the
             # wall clock also counts the time other processes held the core, and a tick then
-            # trained fewer steps exactly when the class was large (issue 10: each of three
-            # sessions fell to 52-67 steps/s while its worker had CPU to spare).
+            # trained fewer steps exactly when the class was large (issue 10; with 10 ms of
+            # waiting per step, the wall clock gave ticks of 15, 9, 7, 6 steps: test_live.py).
+            # So a tick's wall time is no longer bounded on a busy machine; Pause waits for at
+            # most one tick (measured: within 0.37 s, BENCHMARKS.md).
             start = time.thread_time()
             for sim in self.sims:
                 sim.step(k)

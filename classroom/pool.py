@@ -65,9 +65,9 @@ def pool_size() -> int:
     Python process, so it needs up to a core of its own (and, on the teacher's laptop, the
     projector's browser shares it). With a worker on every core, a class that asks for more
     training than the machine has (ten sessions on two cores) kept every core busy with
-    training: pages stopped updating and Pause waited. Measured end to end in Chromium on two
-    cores (BENCHMARKS.md, "Issue 10, third round"): one worker gave each of ten sessions
-    41-43 steps/s and 2.1-2.3 updates/s, where two workers left the pages without updates.
+    training: a page's Play click did not land within 30 s. Measured end to end in Chromium on
+    two cores (BENCHMARKS.md, "Issue 10, third round"), one worker gave each of ten sessions
+    28-48 steps/s (19-32 % of a lone session) and 1.4-2.1 updates/s, over five passes.
     """
     value = os.environ.get(WORKERS_ENV)
     if value is None:

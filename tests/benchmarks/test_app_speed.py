@@ -51,4 +51,23 @@ def test_cpu_seconds_counts_the_server_and_its_workers_apart():
     used = {k: after[k] - before[k] for k in after}
     assert 0.3 <= used["server"] <= 0.6, used
     assert used["workers"] >= 0.2, used  # the child spun meanwhile
-    assert used["browsers"] >= 0.0
+
+
+def test_cpu_seconds_counts_a_browser_by_its_name_even_an_odd_one(tmp_path):
+    """A process whose name starts with "chrom" is a browser, wherever it runs; a name with
+    spaces and parentheses does not shift the fields read after it."""
+    import time
+
+    odd = tmp_path / "chrom (x) a b c"  # 15 characters, the most a process name keeps
+    odd.symlink_to(sys.executable)
+    spin = "import time\nend = time.time() + 1.2\nwhile time.time() < end: pass"
+    child = subprocess.Popen([str(odd), "-c", spin], start_new_session=True)
+    try:
+        time.sleep(0.2)
+        before = app_speed.cpu_seconds(-1)  # no server: only the browsers are read here
+        time.sleep(0.6)
+        after = app_speed.cpu_seconds(-1)
+    finally:
+        child.wait()
+    used = {k: after[k] - before[k] for k in after}
+    assert 0.3 <= used["browsers"] <= 0.7, used  # it spun for 0.6 s of the window

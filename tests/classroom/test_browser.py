@@ -37,8 +37,18 @@ def test_a_low_priority_browser_is_lowered_as_a_group(tmp_path):
         try:
             chromium.new_page().goto("data:text/html,<p>a student's page</p>")
             mine = _renderers() - before
-            groups = {(Path(f"/proc/{pid}/autogroup")).read_text().split()[-1] for pid in mine}
+            groups = {Path(f"/proc/{pid}/autogroup").read_text().strip() for pid in mine}
         finally:
             chromium.close()
     assert mine, "no renderer process found"
-    assert groups == {"19"}, groups
+    assert {g.split()[-1] for g in groups} == {"19"}, groups
+    # ... and the group lowered is the browser's own, never this process's (the server's)
+    own = Path("/proc/self/autogroup").read_text().strip()
+    assert own.split()[0] not in {g.split()[0] for g in groups}, (own, groups)
+    assert own.split()[-1] != "19"
+    assert browser.scheduling_group(tmp_path) in groups
+
+
+def test_a_nice_out_of_range_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="nice=25 must be an integer from 1 to 19"):
+        browser.launch(None, tmp_path, nice=25)

@@ -48,6 +48,25 @@ def test_a_busy_machine_does_not_shrink_the_tick(monkeypatch):
     assert taken == [live.STEPS_PER_TICK] * 4
 
 
+def test_a_slow_step_still_shrinks_the_tick(monkeypatch):
+    """The budget still bounds a tick's CPU time: steps that compute for 10 ms each (60 ms
+    budget) bring a tick down to at most 6 steps."""
+    import time
+
+    run = LiveRun([preset("simsiam")], CONFIG, seed=0)
+    step = run.sims[0].step
+
+    def slow(k):
+        end = time.thread_time() + 0.01 * k
+        while time.thread_time() < end:  # 10 ms of this thread's CPU per step
+            pass
+        return step(k)
+
+    monkeypatch.setattr(run.sims[0], "step", slow)
+    taken = [run.tick(budget_s=0.06) for _ in range(6)]
+    assert taken[-1] <= 6, taken
+
+
 def test_history_stays_bounded_after_many_ticks(monkeypatch):
     monkeypatch.setattr(live, "HISTORY", 6)
     monkeypatch.setattr(live, "KNN_EVERY", 2)
