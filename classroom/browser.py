@@ -104,16 +104,30 @@ def launch(playwright, folder: Path, nice: int = 0):
     return playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
 
 
+def autogroup(pid: int | str = "self") -> str:
+    """The Linux scheduler autogroup of a process, e.g. ``/autogroup-946 nice 19``; "" where it
+    has none: autogroups off, or a process in the root group, which the kernel shows as an
+    empty file (a process of the first session, as in a container started without a login
+    session, as CI's can be)."""
+    try:
+        return Path(f"/proc/{pid}/autogroup").read_text().strip()
+    except OSError:
+        return ""
+
+
 def scheduling_group(folder: Path) -> str:
     """The scheduling group a low-priority browser launched with ``folder`` runs in, as its
     wrapper found it (e.g. ``/autogroup-946 nice 19``), and whether that is this process's own
     group; "unknown" without the wrapper's note (no autogroups, or no low priority asked)."""
     try:
         group = (folder / GROUP_FILE).read_text().strip()
-        mine = Path("/proc/self/autogroup").read_text().split()[0]
     except OSError:
         return "unknown"
-    return group + (" (this process's own group!)" if group.split()[0] == mine else "")
+    if not group:
+        return "the root group (not lowered)"
+    mine = autogroup()
+    same = bool(mine) and group.split()[0] == mine.split()[0]
+    return group + (" (this process's own group!)" if same else "")
 
 
 def open_session(browser, url: str, stub_plotly: bool = False, viewport=(1600, 1000)):
