@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     from full.data import shapes
     from full.encoder import Encoder
     from full.evaluate import autocast
+    from full.resnet import memory_format
 
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             (f"torchvision DataLoader, {args.workers} workers (2 views)", baseline)]
     if steps:
         model = Siamese(Encoder(args.width), 2048, preset("simsiam"), 512).to(device)
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=memory_format(device, args.width))
         opt = torch.optim.SGD(model.parameters(), lr=0.06, momentum=0.9, weight_decay=5e-4,
                               fused=cuda, foreach=not cuda)  # as full.trainer
         net = torch.compile(model) if args.compile else model

@@ -7,13 +7,28 @@ CIFAR reproduction makes: a 3x3 stride-1 stem convolution and no max-pool (the I
 output is the global-average-pooled feature of size ``8 * width`` (512 for width 64).
 
 Channels-last friendly: only convolutions, batch norm, ReLU, additions and an adaptive pool,
-so ``model.to(memory_format=torch.channels_last)`` keeps every activation in NHWC.
+so ``model.to(memory_format=memory_format(device, width))`` keeps every activation in NHWC where
+that is safe (:func:`memory_format`).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+
+# Narrower nets run in NCHW on the CPU: oneDNN's channels-last convolutions corrupted the heap
+# ("double free or corruption", "corrupted size vs. prev_size") or hung for ResNet-18 widths 1-7
+# on an AVX2-only CPU (AMD EPYC, torch 2.14.1, 1 and 2 threads); widths 8-32 ran, and every
+# width ran in NCHW (BENCHMARKS.md, "channels_last on an AVX2 CPU").
+CPU_CHANNELS_LAST_MIN_WIDTH = 8
+
+
+def memory_format(device: torch.device | str, width: int) -> torch.memory_format:
+    """The activations' layout for a ResNet-18 of ``width`` on ``device``: channels_last on CUDA
+    (tensor cores read NHWC) and on the CPU from width 8; NCHW for narrower nets on the CPU."""
+    if torch.device(device).type == "cpu" and width < CPU_CHANNELS_LAST_MIN_WIDTH:
+        return torch.contiguous_format
+    return torch.channels_last
 
 
 class BasicBlock(nn.Module):
@@ -59,5 +74,9 @@ class ResNet18(nn.Module):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x: Tensor) -> Tensor:
-        """(B, 3, H, W) images -> (B, 8 * width) features."""
+        """(B, 3, H, W) images -> (B, 8 * width) features. Images in channels_last are taken
+        back to NCHW where :func:`memory_format` says so: a convolution follows its input's
+        layout, and the views are made in channels_last (:mod:`full.augment`)."""
+        if memory_format(x.device, self.width) is torch.contiguous_format:
+            x = x.contiguous()
         return self.pool(self.layers(self.stem(x))).flatten(1)

@@ -39,6 +39,7 @@ from full.augment import SIMSIAM_CIFAR, TorchvisionViews, two_views
 from full.data import DataError, ImageData, load
 from full.encoder import Encoder
 from full.errors import BAD_INPUT, DIVERGED, Stop, interrupted, signal_name
+from full.resnet import memory_format
 
 PROBE_SEED = 12345  # the fixed batch's views
 PROBE_BATCH = 512
@@ -156,7 +157,7 @@ class Trainer:
         torch.manual_seed(args.seed)
         encoder = Encoder(args.width, args.proj_hidden, args.dim)
         model = Siamese(encoder, args.dim, self.recipe, args.pred_hidden).to(self.device)
-        self.model = model.to(memory_format=torch.channels_last)
+        self.model = model.to(memory_format=memory_format(self.device, args.width))
         self.base_lr = args.lr * args.batch / 256
         heads = [m for m in (model.predictor, model.inverse) if m is not None]
         head_ids = {id(p) for m in heads for p in m.parameters()}
@@ -328,7 +329,7 @@ class Trainer:
             pin_memory=args.cuda, drop_last=True)
         for s, batch in enumerate(loader, start=self.step_in_epoch):
             yield s, [v.to(self.device, non_blocking=True).contiguous(
-                memory_format=torch.channels_last) for v in batch[:-1]]
+                memory_format=memory_format(self.device, args.width)) for v in batch[:-1]]
 
     def train_step(self, views: list[Tensor]) -> ViewOutputs:
         """One SGD step on a batch's views; the loss stays on the device (no host sync)."""
