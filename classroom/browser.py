@@ -4,11 +4,11 @@ test and the app benchmark.
 :func:`open_session` opens the app in a fresh Chromium context (one student), :func:`play`
 presses Play in it, :func:`sample` reads what the page shows (the step counter, the picture
 updates that reached the page and those plotly drew) and :func:`pause_latency` presses Pause and
-times until the counter stands still. Counters live in the page: an init script, run in every
-frame of the context, counts in the top page the figure messages with a new picture that the
-component frames receive and the ``Plotly.react`` calls on the picture. ``stub_plotly=True``
-serves a no-op plotly.js, so that N browsers on the server's own machine measure the server,
-not N software WebGL renderers.
+times, from the click's start, the counter's last change as the page records it. Counters live
+in the page: an init script, run in every frame of the context, counts in the top page the
+figure messages with a new picture that the component frames receive and the ``Plotly.react``
+calls on the picture. ``stub_plotly=True`` serves a no-op plotly.js, so that N browsers on the
+server's own machine measure the server, not N software WebGL renderers.
 """
 
 from __future__ import annotations
@@ -171,15 +171,36 @@ def rates(first: Sample, last: Sample) -> dict[str, float]:
             "draws_per_s": (last.draws - first.draws) / seconds}
 
 
-def pause_latency(page, watch_s: float = 3.0, poll_s: float = 0.05) -> float:
-    """Press Pause; seconds from the click to the last change of the step counter seen within
-    ``watch_s`` (0 if it never moved after the click)."""
-    clicked = time.perf_counter()
+# Records, in the page, when the step counter last showed a new value (epoch seconds).
+WATCH_STEPS_JS = ("() => { const read = " + STEP_JS + """;
+  if (window.__stepWatch) window.__stepWatch.disconnect();
+  window.__stepChanges = [];
+  let last = read();
+  window.__stepWatch = new MutationObserver(() => {
+    const now = read();
+    if (now !== null && now !== last) { last = now; window.__stepChanges.push(Date.now() / 1000); }
+  });
+  window.__stepWatch.observe(document.body, {subtree: true, childList: true, characterData: true});
+}""")
+
+
+def pause_latency(page, watch_s: float = 3.0, poll_s: float = 0.05,
+                  timeout_s: float = WAIT_MS / 1000) -> float:
+    """Press Pause; seconds from the start of the click to the last new value of the step
+    counter, once the counter has stood still for ``watch_s`` (0 if it never moved after the
+    click started). The page itself timestamps each change, so a click that takes long to land
+    (a starved browser) counts in full: the earlier version started watching only once
+    Playwright's click returned, and reported 0.00 s for a Pause that took 6.6 s to reach the
+    server. Raises TimeoutError if the counter is still moving after ``timeout_s``."""
+    page.evaluate(WATCH_STEPS_JS)
+    clicked = time.time()  # the page's Date.now() reads the same clock
     page.get_by_role("button", name="Pause").click()
-    last_step, last_change = step(page), clicked
-    while time.perf_counter() - clicked < watch_s:
-        now = step(page)
-        if now != last_step:
-            last_step, last_change = now, time.perf_counter()
+    while True:
+        changes = page.evaluate("() => window.__stepChanges")
+        last = max([clicked, *changes])
+        now = time.time()
+        if now - last >= watch_s:
+            return last - clicked
+        if now - clicked > timeout_s:
+            raise TimeoutError(f"the step counter still moved {timeout_s:g} s after Pause")
         time.sleep(poll_s)
-    return last_change - clicked

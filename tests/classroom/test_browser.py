@@ -71,3 +71,36 @@ def test_a_process_that_cannot_be_read_has_no_autogroup():
 def test_a_nice_out_of_range_is_refused(tmp_path):
     with pytest.raises(ValueError, match="nice=25 must be an integer from 1 to 19"):
         browser.launch(None, tmp_path, nice=25)
+
+
+# A page whose step counter runs every 0.1 s until STOP_AFTER_S after its Pause click; the
+# button is disabled for the first ENABLED_AFTER_S (a click that takes long to land).
+COUNTER_PAGE = """data:text/html,<h3>step 0</h3><button id=b disabled>Pause</button><script>
+const h = document.querySelector('h3');
+let n = 0, timer = setInterval(() => { h.innerText = 'step ' + (++n); }, 100);
+setTimeout(() => { document.getElementById('b').disabled = false; }, ENABLED_AFTER_MS);
+document.getElementById('b').onclick = () => setTimeout(() => clearInterval(timer), STOP_AFTER_MS);
+</script>"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+@pytest.mark.parametrize(("enabled_after_s", "stop_after_s"), [(0.0, 0.6), (2.5, 0.3)])
+def test_pause_latency_counts_from_the_start_of_the_click(tmp_path, enabled_after_s,
+                                                          stop_after_s):
+    """The latency runs from the click's start to the counter's last change, a slow click
+    included: with ten students the Pause click took 6.6 s to reach the server, and the old
+    watch, started once the click returned, said 0.00 s (it did here too, for the 2.5 s case)."""
+    from playwright.sync_api import sync_playwright
+
+    page_url = (COUNTER_PAGE.replace("ENABLED_AFTER_MS", str(int(enabled_after_s * 1000)))
+                .replace("STOP_AFTER_MS", str(int(stop_after_s * 1000))))
+    with sync_playwright() as playwright:
+        chromium = browser.launch(playwright, tmp_path)
+        try:
+            page = chromium.new_page()
+            page.goto(page_url)
+            latency = browser.pause_latency(page, watch_s=1.0)
+        finally:
+            chromium.close()
+    expected = enabled_after_s + stop_after_s
+    assert expected - 0.15 <= latency <= expected + 0.6, (latency, expected)
