@@ -181,26 +181,44 @@ WATCH_STEPS_JS = ("() => { const read = " + STEP_JS + """;
     if (now !== null && now !== last) { last = now; window.__stepChanges.push(Date.now() / 1000); }
   });
   window.__stepWatch.observe(document.body, {subtree: true, childList: true, characterData: true});
+  window.__clickAt = null;  // when the next click reached the page
+  document.addEventListener("click", () => { window.__clickAt ??= Date.now() / 1000; },
+                            {capture: true, once: true});
 }""")
 
 
-def pause_latency(page, watch_s: float = 3.0, poll_s: float = 0.05,
-                  timeout_s: float = WAIT_MS / 1000) -> float:
+@dataclass(frozen=True)
+class PauseTiming:
+    """One press of Pause, timed from the start of Playwright's click."""
+
+    total_s: float  # until the step counter's last change
+    landed_s: float | None  # until the click reached the page (None: not seen)
+
+
+def pause_timing(page, watch_s: float = 3.0, poll_s: float = 0.05,
+                 timeout_s: float = WAIT_MS / 1000) -> PauseTiming:
     """Press Pause; seconds from the start of the click to the last new value of the step
     counter, once the counter has stood still for ``watch_s`` (0 if it never moved after the
-    click started). The page itself timestamps each change, so a click that takes long to land
-    (a starved browser) counts in full: the earlier version started watching only once
-    Playwright's click returned, and reported 0.00 s for a Pause that took 6.6 s to reach the
-    server. Raises TimeoutError if the counter is still moving after ``timeout_s``."""
+    click started), and to the moment the click reached the page. The page itself timestamps
+    both, so a click that takes long to land (a starved browser) counts in full: the earlier
+    version started watching only once Playwright's click returned, and reported 0.00 s for a
+    Pause that took 6.6 s to reach the server. Raises TimeoutError if the counter is still
+    moving after ``timeout_s``."""
     page.evaluate(WATCH_STEPS_JS)
     clicked = time.time()  # the page's Date.now() reads the same clock
     page.get_by_role("button", name="Pause").click()
     while True:
-        changes = page.evaluate("() => window.__stepChanges")
+        changes, landed = page.evaluate("() => [window.__stepChanges, window.__clickAt]")
         last = max([clicked, *changes])
         now = time.time()
         if now - last >= watch_s:
-            return last - clicked
+            return PauseTiming(last - clicked, None if landed is None else landed - clicked)
         if now - clicked > timeout_s:
             raise TimeoutError(f"the step counter still moved {timeout_s:g} s after Pause")
         time.sleep(poll_s)
+
+
+def pause_latency(page, watch_s: float = 3.0, poll_s: float = 0.05) -> float:
+    """:func:`pause_timing`'s total: seconds from the start of the Pause click to the step
+    counter's last change."""
+    return pause_timing(page, watch_s, poll_s).total_s

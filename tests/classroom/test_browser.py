@@ -99,8 +99,10 @@ def test_pause_latency_counts_from_the_start_of_the_click(tmp_path, enabled_afte
         try:
             page = chromium.new_page()
             page.goto(page_url)
-            latency = browser.pause_latency(page, watch_s=1.0)
+            timing = browser.pause_timing(page, watch_s=1.0)
         finally:
             chromium.close()
     expected = enabled_after_s + stop_after_s
-    assert expected - 0.15 <= latency <= expected + 0.6, (latency, expected)
+    assert expected - 0.15 <= timing.total_s <= expected + 0.6, (timing, expected)
+    # ... and the part before the click reached the page: the disabled button's wait
+    assert enabled_after_s - 0.15 <= timing.landed_s <= enabled_after_s + 0.6, timing
