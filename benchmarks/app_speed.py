@@ -362,16 +362,20 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
     return used
 
 
-def _play_sessions(chromium, url: str, n: int, seconds: float) -> dict[str, float]:
+def _play_sessions(chromium, url: str, n: int, seconds: float,
+                   probe=None) -> dict[str, float]:
     """``n`` fresh contexts press Play; after 2 s their rates over ``seconds``, and the cores
     that the server, its workers and the browsers used meanwhile; then each presses Pause (the
-    others still playing) and the time until its counter stands."""
+    others still playing) and the time until its counter stands. With ``probe`` (a browser at
+    normal priority), the first session opens there and its own figures are returned too
+    (``probe_*``): one student's browser that is not starved by the other N - 1."""
     from classroom import browser
 
     pages = []
     try:
-        for _ in range(n):
-            pages.append(browser.open_session(chromium, url, stub_plotly=True))
+        for index in range(n):
+            where = probe if probe is not None and index == 0 else chromium
+            pages.append(browser.open_session(where, url, stub_plotly=True))
         for page in pages:
             browser.play(page)
         time.sleep(2.0)
@@ -385,12 +389,19 @@ def _play_sessions(chromium, url: str, n: int, seconds: float) -> dict[str, floa
     finally:
         for page in pages:
             page.context.close()
-    return {"min_steps": min(r["steps_per_s"] for r in rates),
-            "mean_steps": statistics.fmean(r["steps_per_s"] for r in rates),
-            "min_updates": min(r["updates_per_s"] for r in rates),
-            "max_pause": max(p.total_s for p in pauses),
-            "max_pause_landed": _landed(max(pauses, key=lambda p: p.total_s)),
-            **{f"cores_{k}": (cpu_after[k] - cpu_before[k]) / elapsed for k in cpu_after}}
+    result = {"min_steps": min(r["steps_per_s"] for r in rates),
+              "mean_steps": statistics.fmean(r["steps_per_s"] for r in rates),
+              "min_updates": min(r["updates_per_s"] for r in rates),
+              "max_pause": max(p.total_s for p in pauses),
+              "max_pause_landed": _landed(max(pauses, key=lambda p: p.total_s)),
+              **{f"cores_{k}": (cpu_after[k] - cpu_before[k]) / elapsed for k in cpu_after}}
+    if probe is not None:
+        others = rates[1:] or rates
+        result.update(probe_steps=rates[0]["steps_per_s"],
+                      probe_updates=rates[0]["updates_per_s"],
+                      probe_pause=pauses[0].total_s, probe_landed=_landed(pauses[0]),
+                      others_min_steps=min(r["steps_per_s"] for r in others))
+    return result
 
 
 def _landed(pause) -> float:
@@ -399,13 +410,19 @@ def _landed(pause) -> float:
 
 
 def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int = 19,
-                     options: tuple[str, ...] = ()) -> dict[str, object] | str:
+                     options: tuple[str, ...] = (),
+                     probe: bool = True) -> dict[str, object] | str:
     """End to end, as a class uses the app: one ``streamlit run`` server; for each N in
     ``counts`` (and N = 1, the lone session, measured in the same pass for the ratio), N fresh
     Chromium contexts press Play; after 2 s, each page's step counter and picture updates are
     read for ``seconds``; then each presses Pause and the time until its counter stands is
     taken. Repeated ``repeats`` times. Browsers run at ``nice`` (they stand in for students'
-    own machines) with plotly.js stubbed (no software WebGL on the server's cores)."""
+    own machines) with plotly.js stubbed (no software WebGL on the server's cores).
+
+    With ``probe``, each pass then plays every N again with one session in a second browser at
+    normal priority (its own session group, like a student's own machine, which the other
+    N - 1 lowered browsers do not starve): the lowered browsers get what the server leaves, a
+    fraction of a core for all N, so their Pause mostly times a starved page, not the app."""
     if shutil.which("chromium") is None:
         return "skipped: Debian's chromium package is not installed"
     from playwright.sync_api import sync_playwright
@@ -413,6 +430,7 @@ def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int 
     from classroom import browser
 
     results: dict[int, list[dict[str, float]]] = {n: [] for n in [1, *counts]}
+    probed: dict[int, list[dict[str, float]]] = {n: [] for n in counts}
     memory: dict[str, float] = {}
     loads: list[float] = []
     failures: list[str] = []
@@ -421,6 +439,7 @@ def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int 
             sync_playwright() as playwright:
         chromium = browser.launch(playwright, Path(tmp), nice)
         group = browser.scheduling_group(Path(tmp))
+        student = browser.launch(playwright, Path(tmp)) if probe else None
         for _ in range(repeats):
             for n in [1, *counts]:
                 try:
@@ -436,6 +455,15 @@ def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int 
                               "workers": len(workers),
                               "worker_rss": max((w["rss"] for w in workers), default=0.0),
                               "worker_private": sum(w["private"] for w in workers)}
+            for n in counts if student is not None else ():
+                try:
+                    probed[n].append(_play_sessions(chromium, url, n, seconds, probe=student))
+                except Exception as error:
+                    failures.append(f"{n} sessions with a probe: {type(error).__name__}: "
+                                    f"{str(error).splitlines()[0]}")
+                loads.append(os.getloadavg()[0])
+        if student is not None:
+            student.close()
         chromium.close()
         # A lone student as the class sees it: real plotly.js, a browser at normal priority.
         chromium = browser.launch(playwright, Path(tmp))
@@ -446,7 +474,7 @@ def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int 
         time.sleep(seconds)
         real = browser.rates(first, browser.sample(page))
         chromium.close()
-    return {"results": results, "memory": memory, "real": real,
+    return {"results": results, "probed": probed, "memory": memory, "real": real,
             "load": (min(loads), max(loads)), "group": group,
             "failures": failures}
 
@@ -611,6 +639,20 @@ def session_rows(counts: list[int], seconds: float, repeats: int,
                                 for r, share in zip(results[n], shares, strict=True)) + "; "
                      + " / ".join(f"{r['min_updates']:.1f}" for r in results[n]) + "; "
                      + " / ".join(_pause(r) for r in results[n]),
+                     goals.get(n, "") + ("; Pause <= 0.5 s" if n in goals else "")))
+    for n in counts:  # one student's browser at normal priority among N - 1 lowered ones
+        passes = measured["probed"].get(n, [])
+        if len(passes) != len(lone):
+            continue  # no probe passes asked for, or one failed (in the failures above)
+        rows.append((f"{n} sessions, one of them in a browser at normal priority (a student's "
+                     f"own machine), the other {n - 1} lowered, end to end: its steps/s (% of "
+                     "lone); updates/s; Pause (time to land); the lowered ones' slowest steps/s",
+                     " / ".join(f"{r['probe_steps']:.0f} ({100 * r['probe_steps'] / base:.0f} %)"
+                                for r, base in zip(passes, lone, strict=True)) + "; "
+                     + " / ".join(f"{r['probe_updates']:.1f}" for r in passes) + "; "
+                     + " / ".join(f"{r['probe_pause']:.2f} s ({r['probe_landed']:.2f} s)"
+                                  for r in passes) + "; "
+                     + " / ".join(f"{r['others_min_steps']:.0f}" for r in passes),
                      goals.get(n, "") + ("; Pause <= 0.5 s" if n in goals else "")))
     for n in [1, *counts]:  # where the cores went while the sessions played
         if len(results[n]) == len(lone):
