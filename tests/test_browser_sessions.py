@@ -2,11 +2,14 @@
 a generous share of a lone session's training rate, its picture keeps updating, and Pause acts.
 
 Measured the way a class uses the app: ``streamlit run app.py``, one Chromium context per
-student (plotly.js stubbed and the browsers at low priority, so that two browsers on this
-machine's two cores stand in for two students' own machines); steps/s are read from each page's
-step counter. The lone rate is taken first on the same server, so a loaded machine slows both.
-Before the fix, two sessions trained 2-4 steps/s each against a lone 126 (2-3 %) and Pause took
-7-19 s. Skipped only where the ``chromium`` executable is missing (``.ci/run`` installs it).
+student (plotly.js stubbed); steps/s are read from each page's step counter. The lone rate is
+taken first on the same server, so a loaded machine slows both. Of the two students, one has a
+browser at normal priority (a student's own machine: its Pause is held to the goal, generously)
+and one a browser at the lowest priority, standing in for the rest of a class whose own machines
+must not take the server's two cores (its Pause, mostly the time the starved page takes to
+receive the click, is held only to PAUSE_S). Before the fix, two sessions trained 2-4 steps/s
+each against a lone 126 (2-3 %) and Pause took 7-19 s. Skipped only where the ``chromium``
+executable is missing (``.ci/run`` installs it).
 """
 
 import shutil
@@ -19,7 +22,8 @@ from classroom.server import ServerError, serve
 
 SHARE = 0.25  # each of two sessions keeps >= 25 % of the lone rate (the goal for 3 is 50 %)
 MIN_UPDATES_PER_S = 1.0  # the picture of each session keeps updating
-PAUSE_S = 3.0  # Pause acts (the goal is 0.5 s on a quiet machine; before the fix: 7-19 s)
+PAUSE_S = 3.0  # Pause acts in the lowered browser (before the fix: 7-19 s)
+STUDENT_PAUSE_S = 1.0  # ... and in the normal-priority one (goal 0.5 s; measured 0.03-0.36 s)
 SETTLE_S = 2.0  # play before measuring
 MEASURE_S = 5.0
 
@@ -28,9 +32,10 @@ pytestmark = pytest.mark.skipif(
     "(apt-get install -y chromium); .ci/run installs it, so CI runs this test")
 
 
-def _play_and_measure(chromium, url: str, n: int) -> tuple[list, list[float]]:
-    """``n`` sessions press Play; their rates over MEASURE_S; then each one's Pause latency."""
-    pages = [browser.open_session(chromium, url, stub_plotly=True) for _ in range(n)]
+def _play_and_measure(browsers: list, url: str) -> tuple[list, list[float]]:
+    """One session per browser presses Play; their rates over MEASURE_S; then each one's Pause
+    latency (the others still playing)."""
+    pages = [browser.open_session(b, url, stub_plotly=True) for b in browsers]
     try:
         for page in pages:
             browser.play(page)
@@ -51,17 +56,21 @@ def test_two_sessions_each_keep_a_share_of_the_lone_rate(tmp_path):
 
     try:
         with serve(tmp_path / "streamlit.log") as url, sync_playwright() as playwright:
-            chromium = browser.launch(playwright, tmp_path, nice=19)
+            lowered = browser.launch(playwright, tmp_path, nice=19)
+            student = browser.launch(playwright, tmp_path)
             try:
-                [lone], _ = _play_and_measure(chromium, url, 1)
-                two, pauses = _play_and_measure(chromium, url, 2)
+                [lone], _ = _play_and_measure([lowered], url)
+                two, [student_pause, lowered_pause] = _play_and_measure([student, lowered], url)
             finally:
-                chromium.close()
+                student.close()
+                lowered.close()
     except ServerError as error:
         pytest.fail(str(error))
-    print(f"lone {lone}; two {two}; pauses {pauses}")
+    print(f"lone {lone}; two {two}; Pause {student_pause:.2f} s (student's browser), "
+          f"{lowered_pause:.2f} s (lowered browser)")
     assert lone["steps_per_s"] > 0
     for rate in two:
         assert rate["steps_per_s"] >= SHARE * lone["steps_per_s"], (lone, two)
         assert rate["updates_per_s"] >= MIN_UPDATES_PER_S, (lone, two)
-    assert max(pauses) <= PAUSE_S, pauses
+    assert student_pause <= STUDENT_PAUSE_S, (student_pause, lowered_pause)
+    assert lowered_pause <= PAUSE_S, (student_pause, lowered_pause)
