@@ -336,12 +336,26 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _chromium_type(pid: str) -> str:
+    """A Chromium process's ``--type`` ("renderer", "gpu-process", ...; "" for the browser
+    process itself). Chromium rewrites its command line as one string, so both NUL and space
+    separate the arguments."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
+    except OSError:
+        return ""
+    return next((a[7:].decode() for a in args if a.startswith(b"--type=")), "")
+
+
 def cpu_seconds(server_pid: int) -> dict[str, float]:
     """CPU seconds used so far (user + system, Linux /proc) by the app's server, its training
-    workers and every Chromium process on the machine."""
+    workers and every Chromium process on the machine; of the browsers', those of their
+    renderers (the pages' JavaScript, Streamlit's and plotly's) and of their GPU processes
+    (without a GPU: the 3-D scene's software WebGL) apart too."""
     tick = os.sysconf("SC_CLK_TCK")
     workers = set(_children(server_pid))
-    used = {"server": 0.0, "workers": 0.0, "browsers": 0.0}
+    used = {"server": 0.0, "workers": 0.0, "browsers": 0.0, "browser_renderer": 0.0,
+            "browser_gpu": 0.0}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -359,6 +373,9 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
             used["workers"] += seconds
         elif name.startswith("chrom"):
             used["browsers"] += seconds
+            kind = _chromium_type(entry.name)
+            if kind in ("renderer", "gpu-process"):
+                used["browser_renderer" if kind == "renderer" else "browser_gpu"] += seconds
     return used
 
 
@@ -470,9 +487,12 @@ def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int 
         page = browser.open_session(chromium, url)
         browser.play(page)
         time.sleep(2.0)
-        first = browser.sample(page)
+        first, cpu_before = browser.sample(page), cpu_seconds(url.pid)
         time.sleep(seconds)
-        real = browser.rates(first, browser.sample(page))
+        last, cpu_after = browser.sample(page), cpu_seconds(url.pid)
+        real = browser.rates(first, last)
+        real.update({f"cores_{k}": (cpu_after[k] - cpu_before[k]) / (last.time - first.time)
+                     for k in cpu_after})
         chromium.close()
     return {"results": results, "probed": probed, "memory": memory, "real": real,
             "load": (min(loads), max(loads)), "group": group,
@@ -596,6 +616,13 @@ def first_render_rows(repeats: int = 1) -> list[tuple[str, str, str]]:
              " / ".join(f"{r['load']:.1f}" for r in renders), "")]
 
 
+def _per_update_ms(rates: dict[str, float]) -> str:
+    """The browser's CPU per picture update received, in ms ("n/a" if none arrived)."""
+    if rates["updates_per_s"] <= 0:
+        return "n/a"
+    return f"{1000 * rates['cores_browsers'] / rates['updates_per_s']:.0f} ms"
+
+
 def _pause(result: dict[str, float]) -> str:
     """The slowest Pause of a pass, and how much of it passed before the click reached the page
     (a starved browser's share, not the server's)."""
@@ -623,9 +650,12 @@ def session_rows(counts: list[int], seconds: float, repeats: int,
              + " / ".join(_pause(r) for r in results[1]), "10 updates/s")]
     real = measured["real"]
     rows.append(("1 session, real plotly.js in Chromium, end to end: steps/s; picture updates "
-                 "received/s; drawn/s",
+                 "received/s; drawn/s; the browser's cores (its renderers; its GPU process); "
+                 "its CPU per update",
                  f"{real['steps_per_s']:.0f}; {real['updates_per_s']:.1f}; "
-                 f"{real['draws_per_s']:.1f}", "10 updates/s"))
+                 f"{real['draws_per_s']:.1f}; {real['cores_browsers']:.2f} "
+                 f"({real['cores_browser_renderer']:.2f}; {real['cores_browser_gpu']:.2f}); "
+                 f"{_per_update_ms(real)}", "10 updates/s"))
     goals = {3: ">= 50 %, >= 3/s", 10: ">= 15 %, >= 1/s"}
     for n in counts:
         if len(results[n]) != len(lone):  # a pass failed for this N (or the lone session)
@@ -656,10 +686,13 @@ def session_rows(counts: list[int], seconds: float, repeats: int,
                      goals.get(n, "") + ("; Pause <= 0.5 s" if n in goals else "")))
     for n in [1, *counts]:  # where the cores went while the sessions played
         if len(results[n]) == len(lone):
-            rows.append((f"{n} session{'s' if n > 1 else ''}: cores used by the browsers; "
-                         "the training workers; the server",
-                         "; ".join(" / ".join(f"{r[f'cores_{k}']:.2f}" for r in results[n])
-                                   for k in ("browsers", "workers", "server")), ""))
+            rows.append((f"{n} session{'s' if n > 1 else ''}: cores used by the browsers (of "
+                         "them, renderers; GPU processes); the training workers; the server",
+                         " / ".join(f"{r['cores_browsers']:.2f} ({r['cores_browser_renderer']:.2f}"
+                                    f"; {r['cores_browser_gpu']:.2f})" for r in results[n])
+                         + "; " + "; ".join(" / ".join(f"{r[f'cores_{k}']:.2f}"
+                                                       for r in results[n])
+                                            for k in ("workers", "server")), ""))
     mem = measured["memory"]
     if mem:
         rows.append((f"memory with {max(counts)} sessions open: server; {mem['workers']:.0f} "

@@ -71,3 +71,26 @@ def test_cpu_seconds_counts_a_browser_by_its_name_even_an_odd_one(tmp_path):
         child.wait()
     used = {k: after[k] - before[k] for k in after}
     assert 0.3 <= used["browsers"] <= 0.7, used  # it spun for 0.6 s of the window
+
+
+def test_cpu_seconds_tells_a_browsers_renderers_from_its_gpu_process(tmp_path):
+    """Chromium's processes say their part in ``--type=``: a renderer's CPU counts as the
+    browser's and as its renderers', not as its GPU process's."""
+    import time
+
+    fake = tmp_path / "chromium"
+    fake.symlink_to(sys.executable)
+    spin = "import time\nend = time.time() + 1.2\nwhile time.time() < end: pass"
+    child = subprocess.Popen([str(fake), "-c", spin, "--type=renderer"],
+                             start_new_session=True)
+    try:
+        time.sleep(0.2)
+        before = app_speed.cpu_seconds(-1)
+        time.sleep(0.6)
+        after = app_speed.cpu_seconds(-1)
+    finally:
+        child.wait()
+    used = {k: after[k] - before[k] for k in after}
+    assert 0.3 <= used["browser_renderer"] <= 0.7, used
+    assert used["browser_renderer"] <= used["browsers"] + 1e-9, used
+    assert used["browser_gpu"] < 0.1, used
