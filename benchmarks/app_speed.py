@@ -17,14 +17,21 @@
 5. time to first render in a real browser (Playwright + Debian's chromium, as in
    tests/test_browser.py): cold (server start -> the page shows "step 0", the first picture
    (the 2-D preview drawn before plotly.js has loaded) and the interactive plotly sphere) and
-   warm (the same for fresh browser contexts on the running server).
+   warm (the same for fresh browser contexts on the running server);
+6. ``--browser-sessions 3,10`` (``--only-sessions``: these rows alone): N Chromium pages on one
+   ``streamlit run`` server press Play, plotly.js stubbed, the browsers at the lowest priority
+   (they stand in for the students' own machines); then each N again with one of the pages in
+   a browser at normal priority (one student's own machine, not starved by the others): each
+   page's steps/s, picture updates/s and Pause, read from the pages, the cores that the
+   browsers (renderers, GPU processes), the worker and the server used; and one lone page
+   with the real plotly.js and its browser's CPU per update.
 
 ``--first-picture [--first-picture-repeats N] [--no-options]`` prints only item 5 (N servers,
 each one cold page and two warm ones) and, unless ``--no-options``, each option of issue 10 §2
 timed on its own.
 
 This machine is shared and noisy (2 cores): the Streamlit overhead of a real session (protobuf,
-websocket) is not in items 1-4; item 5 is end to end.
+websocket) is not in items 1-4, which time parts; items 5 and 6 are end to end.
 """
 
 from __future__ import annotations
