@@ -387,11 +387,13 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
 
 
 def _play_sessions(chromium, url: str, n: int, seconds: float,
-                   probe=None) -> dict[str, float]:
-    """``n`` fresh contexts press Play; after 2 s their rates over ``seconds``, and the cores
-    that the server, its workers and the browsers used meanwhile; then each presses Pause (the
-    others still playing) and the time until its counter stands. With ``probe`` (a browser at
-    normal priority), the first session opens there and its own figures are returned too
+                   probe=None) -> dict[str, object]:
+    """``n`` fresh contexts press Play; after 2 s their rates over ``seconds``, the cores that
+    the server, its workers and the browsers used meanwhile, and the server's and workers'
+    memory with the ``n`` sessions open; then each presses Pause in turn, and the time until
+    its counter stands is taken: the first page's with the other ``n - 1`` still playing, the
+    k-th's with ``n - k`` (those before it have stopped). With ``probe`` (a browser at normal
+    priority), the first session opens there and its own figures are returned too
     (``probe_*``): one student's browser that is not starved by the other N - 1."""
     from classroom import browser
 
@@ -409,6 +411,12 @@ def _play_sessions(chromium, url: str, n: int, seconds: float,
         cpu_after, elapsed = cpu_seconds(url.pid), time.perf_counter() - began
         last = [browser.sample(page) for page in pages]
         rates = [browser.rates(a, b) for a, b in zip(first, last, strict=True)]
+        workers = [_memory_mib(pid) for pid in _children(url.pid)]
+        memory = {"server_rss": _memory_mib(url.pid)["rss"],
+                  "server_private": _memory_mib(url.pid)["private"],
+                  "workers": len(workers),
+                  "worker_rss": max((w["rss"] for w in workers), default=0.0),
+                  "worker_private": sum(w["private"] for w in workers)}
         pauses = [browser.pause_timing(page, watch_s=1.5) for page in pages]
     finally:
         for page in pages:
@@ -418,7 +426,8 @@ def _play_sessions(chromium, url: str, n: int, seconds: float,
               "min_updates": min(r["updates_per_s"] for r in rates),
               "max_pause": max(p.total_s for p in pauses),
               "max_pause_landed": _landed(max(pauses, key=lambda p: p.total_s)),
-              **{f"cores_{k}": (cpu_after[k] - cpu_before[k]) / elapsed for k in cpu_after}}
+              **{f"cores_{k}": (cpu_after[k] - cpu_before[k]) / elapsed for k in cpu_after},
+              "memory": memory}
     if probe is not None:
         others = rates[1:] or rates
         result.update(probe_steps=rates[0]["steps_per_s"],
@@ -472,13 +481,8 @@ def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int 
                     failures.append(f"{n} sessions: {type(error).__name__}: "
                                     f"{str(error).splitlines()[0]}")
                 loads.append(os.getloadavg()[0])
-                if n == max(counts):
-                    workers = [_memory_mib(pid) for pid in _children(url.pid)]
-                    memory = {"server_rss": _memory_mib(url.pid)["rss"],
-                              "server_private": _memory_mib(url.pid)["private"],
-                              "workers": len(workers),
-                              "worker_rss": max((w["rss"] for w in workers), default=0.0),
-                              "worker_private": sum(w["private"] for w in workers)}
+                if n == max(counts) and results[n]:  # read while its sessions were open
+                    memory = results[n][-1]["memory"]
             for n in counts if student is not None else ():
                 try:
                     probed[n].append(_play_sessions(chromium, url, n, seconds, probe=student))
@@ -671,7 +675,8 @@ def session_rows(counts: list[int], seconds: float, repeats: int,
             continue
         shares = [r["min_steps"] / base for r, base in zip(results[n], lone, strict=True)]
         rows.append((f"{n} sessions in Chromium, end to end: slowest session's steps/s "
-                     "(% of lone); updates/s; slowest Pause (its click's time to reach the page)",
+                     "(% of lone); updates/s; slowest Pause, the pages pressing it in turn "
+                     "(its click's time to reach the page)",
                      " / ".join(f"{r['min_steps']:.0f} ({100 * share:.0f} %)"
                                 for r, share in zip(results[n], shares, strict=True)) + "; "
                      + " / ".join(f"{r['min_updates']:.1f}" for r in results[n]) + "; "

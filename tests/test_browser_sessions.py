@@ -6,10 +6,11 @@ student (plotly.js stubbed); steps/s are read from each page's step counter. The
 taken first on the same server, so a loaded machine slows both. Of the two students, one has a
 browser at normal priority (a student's own machine: its Pause is held to the goal, generously)
 and one a browser at the lowest priority, standing in for the rest of a class whose own machines
-must not take the server's two cores (its Pause, mostly the time the starved page takes to
-receive the click, is held only to PAUSE_S). Before the fix, two sessions trained 2-4 steps/s
-each against a lone 126 (2-3 %) and Pause took 7-19 s. Skipped only where the ``chromium``
-executable is missing (``.ci/run`` installs it).
+must not take the server's two cores (its Pause, pressed after the student's and mostly the
+time the starved page takes to receive the click, is held only to PAUSE_S). After each Pause the
+button must say Play again: a page that only stalled does not pass. Before the fix, two
+sessions trained 2-4 steps/s each against a lone 126 (2-3 %) and Pause took 7-19 s. Skipped
+only where the ``chromium`` executable is missing (``.ci/run`` installs it).
 """
 
 import shutil
@@ -33,8 +34,9 @@ pytestmark = pytest.mark.skipif(
 
 
 def _play_and_measure(browsers: list, url: str) -> tuple[list, list[float]]:
-    """One session per browser presses Play; their rates over MEASURE_S; then each one's Pause
-    latency (the others still playing)."""
+    """One session per browser presses Play; their rates over MEASURE_S; then each presses
+    Pause in turn, the first with the others still playing, and its latency is taken (from the
+    click's start to the last new step shown) and its button must say Play again."""
     pages = [browser.open_session(b, url, stub_plotly=True) for b in browsers]
     try:
         for page in pages:
@@ -44,7 +46,10 @@ def _play_and_measure(browsers: list, url: str) -> tuple[list, list[float]]:
         time.sleep(MEASURE_S)
         rates = [browser.rates(a, browser.sample(page))
                  for a, page in zip(first, pages, strict=True)]
-        pauses = [browser.pause_latency(page, watch_s=PAUSE_S + 1) for page in pages]
+        pauses = []
+        for page in pages:
+            pauses.append(browser.pause_latency(page, watch_s=PAUSE_S + 1))
+            page.get_by_role("button", name="Play").wait_for(timeout=5_000)  # not just stalled
         return rates, pauses
     finally:
         for page in pages:
