@@ -497,6 +497,9 @@ def browser_sessions(counts: list[int], seconds: float, repeats: int, nice: int 
         chromium = browser.launch(playwright, Path(tmp))
         page = browser.open_session(chromium, url)
         browser.play(page)
+        # Once plotly.js has loaded and drawn (its parse holds the page's thread for 1-2 s,
+        # during which the step counter lags: counted from then, a pass read 189 steps/s).
+        page.wait_for_function("() => window.__draws > 0", timeout=browser.WAIT_MS)
         time.sleep(2.0)
         first, cpu_before = browser.sample(page), cpu_seconds(url.pid)
         time.sleep(seconds)
