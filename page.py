@@ -18,6 +18,7 @@ from classroom.pool import RemoteRun, start_shared_pool
 POOL_REFUSED = start_shared_pool()
 
 import math  # noqa: E402
+import time  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
@@ -36,7 +37,7 @@ from classroom.controls import (  # noqa: E402
     why_not,
 )
 from classroom.lessons import LESSONS, Lesson, lesson  # noqa: E402
-from classroom.live_figures import live_figures  # noqa: E402
+from classroom.live_figures import held_back, live_figures  # noqa: E402
 from classroom.pace import TICKS_PER_S  # noqa: E402
 from collapse.recipe import PRESETS, name_of, preset  # noqa: E402
 
@@ -308,7 +309,9 @@ def live() -> None:
     for column, index in zip(st.columns(len(run.sims)), range(len(run.sims)), strict=True):
         with column:
             _side(index)
-            live_figures(run.figures(index), key=f"figures{index}")
+            sent = S.setdefault(f"_sent{index}", {})  # area -> when last sent to the page
+            live_figures(held_back(run.figures(index), sent, time.monotonic(), S["_playing"]),
+                         key=f"figures{index}")
 
 
 # In the sidebar, written before the fragment: below it in the main area, this expander was

@@ -28,6 +28,11 @@ default of 2, which drew four times the pixels: in Chromium without a GPU (softw
 whose every frame the page's main thread waits to read back) a lone session's picture went from
 6.3 to 7.1-7.3 updates/s (BENCHMARKS.md, "Issue 10, third round").
 
+While playing, the page sends the curves at most every ``HOLD_S["curves"]`` s
+(:func:`held_back`): an area sent as None is kept as the frame last received it. The curves
+were 63 of the 94 KB a page received per update; a playing page's websocket went from 855 to
+398 KB/s (BENCHMARKS.md, "Issue 10, fifth round"), which matters on a classroom's Wi-Fi.
+
 Known limit (Streamlit 1.67's frontend): right after Play or Pause, the switch between full runs
 and the fragment's timed runs sometimes drops the iframe and mounts it again (about one start in
 three, in Chromium on this machine). The new frame starts afresh, preview first, while plotly.js
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -166,14 +172,14 @@ function drawPreview(fig) {
 // panels on a first load, and a slow browser spreads a tick's redraws over a few frames.
 function draw() {
   scheduled = false;
-  const figures = latest;
+  const figures = latest;  // an area's text, or null: not yet received
   for (const div of [...root.children]) {
     if (div.id !== "preview" && !(div.id in figures)) {
       Plotly.purge(div); div.remove(); delete drawn[div.id];
     }
   }
   for (const [area, text] of Object.entries(figures)) {
-    if (drawn[area] === text) continue;
+    if (text === null || drawn[area] === text) continue;
     let div = document.getElementById(area);
     if (!div) {
       div = document.createElement("div");
@@ -191,13 +197,20 @@ function draw() {
     break;
   }
   fitHeight();
-  if (Object.entries(figures).some(([area, text]) => drawn[area] !== text)) schedule();
+  if (Object.entries(figures).some(([area, text]) => text !== null && drawn[area] !== text)) {
+    schedule();
+  }
 }
 new ResizeObserver(fitHeight).observe(root);
 window.addEventListener("message", (event) => {
   const message = event.data;
   if (!message || message.type !== "streamlit:render") return;
-  latest = message.args.figures;
+  // An area sent as null was held back (unchanged for the page): keep the latest text of it.
+  const next = {};
+  for (const [area, text] of Object.entries(message.args.figures)) {
+    next[area] = text !== null ? text : ((latest || {})[area] ?? null);
+  }
+  latest = next;
   if (typeof Plotly !== "undefined") { schedule(); return; }
   if (latest.picture) drawPreview(JSON.parse(latest.picture));
   loadPlotly();
@@ -220,6 +233,9 @@ send("streamlit:componentReady", {apiVersion: 1});
 """
 
 AREAS = ("picture", "gradient", "covariance", "curves")  # the places of the page's grid
+# While playing, the curves go to the page at most twice a second: they are 63 of the 94 KB a
+# page receives per update (BENCHMARKS.md, "Issue 10, fifth round"), and gain one point a tick.
+HOLD_S = {"curves": 0.5}
 
 
 def _asset_dir() -> Path:
@@ -254,6 +270,21 @@ def live_figures(figures: Mapping[str, Figure | str], key: str) -> None:
     # Declared on every call (a dict insert): the registry belongs to the Streamlit runtime,
     # which the first import may have preceded (tests run several runtimes in one process).
     component = components.declare_component("live_figures", path=str(_FOLDER))
-    component(figures={area: spec if isinstance(spec, str) else
+    component(figures={area: spec if spec is None or isinstance(spec, str) else
                        json.dumps(spec, separators=(",", ":"), allow_nan=False)
                        for area, spec in figures.items()}, key=key, default=None)
+
+
+def held_back(figures: Mapping[str, str], sent: dict[str, float], now: float,
+              playing: bool) -> dict[str, str | None]:
+    """The figures to send on this rerun: each area, except that while playing an area of
+    :data:`HOLD_S` sent less than its interval ago goes as None (the frame keeps what it has).
+    ``sent`` (area -> time last sent) is updated. Paused, every area goes, so the page ends on
+    the run's last state."""
+    out: dict[str, str | None] = {}
+    for area, text in figures.items():
+        if playing and now - sent.get(area, -math.inf) < HOLD_S.get(area, 0.0):
+            out[area] = None
+        else:
+            out[area], sent[area] = text, now
+    return out

@@ -149,3 +149,93 @@ def test_the_picture_is_previewed_before_plotly_js_has_loaded(d):
             assert errors == []
         finally:
             browser.close()
+
+
+def test_while_playing_the_curves_are_held_back_for_half_a_second_and_sent_when_paused():
+    """Issue 10 (a class on one Wi-Fi): the curves, 63 of the 94 KB a page receives per update,
+    go at most every HOLD_S["curves"] s while playing; None tells the frame to keep its own."""
+    figures = {"picture": "p", "curves": "c"}
+    sent: dict[str, float] = {}
+    assert live_figures.held_back(figures, sent, 10.0, playing=True) == figures  # first: all
+    assert live_figures.held_back(figures, sent, 10.3, playing=True) == {"picture": "p",
+                                                                        "curves": None}
+    assert live_figures.held_back(figures, sent, 10.5, playing=True) == figures  # 0.5 s on
+    assert live_figures.held_back(figures, sent, 10.6, playing=False) == figures  # paused
+
+
+# A host that feeds the frame one message at a time (``window.send``), and a plotly.js stub that
+# records which figure each ``Plotly.react`` drew (its layout's title).
+SEQUENCE_HOST = """<!doctype html><html><body style="margin:0">
+<iframe id="frame" src="index.html" style="width:1200px;height:600px;border:0"></iframe><script>
+const frame = document.getElementById("frame");
+window.ready = false;
+window.send = (...messages) => messages.forEach((figures) => frame.contentWindow.postMessage(
+  {type: "streamlit:render", args: {figures}}, "*"));
+window.addEventListener("message", (event) => {
+  if (event.data.type === "streamlit:componentReady") window.ready = true;
+});
+</script></body></html>"""
+RECORDING_PLOTLY = """window.Plotly = {
+  react(div, data, layout) { div.dataset.title = layout.title; return Promise.resolve(); },
+  purge() {}};"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium package is not installed; .ci/run installs it")
+def test_the_frame_keeps_an_area_sent_as_none_and_never_loses_the_latest_text():
+    from playwright.sync_api import sync_playwright
+
+    from classroom.server import CHROMIUM_ARGS
+
+    folder = live_figures._asset_dir()
+
+    def fig(title: str) -> str:
+        return json.dumps({"data": [], "layout": {"title": title, "height": 100}})
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route("http://figures.invalid/", lambda route: route.fulfill(
+                body=SEQUENCE_HOST, content_type="text/html"))
+            page.route("http://figures.invalid/index.html",
+                       lambda route: route.fulfill(path=folder / "index.html"))
+            page.route("http://figures.invalid/plotly.min.js", lambda route: route.fulfill(
+                body=RECORDING_PLOTLY, content_type="application/javascript"))
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto("http://figures.invalid/")
+            page.wait_for_function("() => window.ready")
+            frame = page.frames[1]
+            title = "id => document.getElementById(id)?.dataset.title ?? null"
+
+            def shows(area: str, expected: str | None) -> None:
+                frame.wait_for_function(f"() => ({title})('{area}') === {json.dumps(expected)}",
+                                        timeout=10_000)
+
+            # A new (or remounted) frame whose first message holds the curves back: no curves
+            # yet, the rest drawn.
+            page.evaluate(f"() => send({{picture: {json.dumps(fig('p0'))}, curves: null, "
+                          f"covariance: {json.dumps(fig('v0'))}}})")
+            shows("covariance", "v0")
+            assert frame.evaluate(f"() => ({title})('curves')") is None
+            page.evaluate(f"() => send({{picture: {json.dumps(fig('p1'))}, "
+                          f"curves: {json.dumps(fig('c1'))}}})")
+            shows("picture", "p1")
+            shows("curves", "c1")
+            page.evaluate(f"() => send({{picture: {json.dumps(fig('p2'))}, curves: null}})")
+            shows("picture", "p2")
+            assert frame.evaluate(f"() => ({title})('curves')") == "c1"  # kept, not removed
+            # Two messages at once: the frame draws only the latest, yet the curves that came
+            # with the first must not be lost because the second held them back.
+            page.evaluate(f"() => send({{picture: {json.dumps(fig('p3'))}, "
+                          f"curves: {json.dumps(fig('c2'))}}}, "
+                          f"{{picture: {json.dumps(fig('p4'))}, curves: null}})")
+            shows("picture", "p4")
+            shows("curves", "c2")
+            page.evaluate(f"() => send({{picture: {json.dumps(fig('p5'))}}})")  # area left out
+            shows("curves", None)
+            assert errors == []  # e.g. a null area parsed as a figure
+        finally:
+            browser.close()
